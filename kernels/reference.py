@@ -1,0 +1,129 @@
+"""NumPy reference kernels: the definition of every hot-path kernel.
+
+Each forward kernel has a matching ``*_backward`` that turns the gradient of the output into the
+gradient of the input, given what the forward saved. Kernels never modify their inputs and are
+written to stay finite at extreme inputs (no overflow warnings from ``exp``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Matrix product with NumPy's ``matmul`` semantics (1-D, 2-D and batched operands)."""
+    return np.matmul(a, b)
+
+
+def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """``x @ w + b`` with ``w`` laid out (in_features, out_features)."""
+    out = np.matmul(x, w)
+    if b is not None:
+        out += b
+    return out
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function, evaluated as ``exp(-|x|)`` so that it never overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def sigmoid_backward(y: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """d sigmoid = y (1 - y), from the forward output ``y``."""
+    return grad * y * (1 - y)
+
+
+def tanh(x: np.ndarray) -> np.ndarray:
+    """Hyperbolic tangent."""
+    return np.tanh(x)
+
+
+def tanh_backward(y: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """d tanh = 1 - y², from the forward output ``y``."""
+    return grad * (1 - y * y)
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """max(x, 0)."""
+    return np.maximum(x, 0)
+
+
+def relu_backward(x: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """Passes the gradient where x > 0 (the derivative at exactly 0 is taken as 0, as PyTorch does)."""
+    return np.where(x > 0, grad, 0).astype(grad.dtype, copy=False)
+
+
+def leaky_relu(x: np.ndarray, negative_slope: float) -> np.ndarray:
+    """x where x > 0, else negative_slope · x."""
+    return np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
+
+
+def leaky_relu_backward(x: np.ndarray, grad: np.ndarray, negative_slope: float) -> np.ndarray:
+    """1 where x > 0, else negative_slope."""
+    return np.where(x > 0, grad, grad * negative_slope).astype(grad.dtype, copy=False)
+
+
+def elu(x: np.ndarray, alpha: float) -> np.ndarray:
+    """x where x > 0, else alpha (eˣ − 1); ``expm1`` of min(x, 0) keeps it exact and overflow-free."""
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+
+def elu_backward(x: np.ndarray, y: np.ndarray, grad: np.ndarray, alpha: float) -> np.ndarray:
+    """1 where x > 0, else alpha eˣ = y + alpha (from the forward output ``y``)."""
+    return np.where(x > 0, grad, grad * (y + alpha)).astype(grad.dtype, copy=False)
+
+
+def swish(x: np.ndarray) -> np.ndarray:
+    """x · sigmoid(x) (also called SiLU)."""
+    return x * sigmoid(x)
+
+
+def swish_backward(x: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """d swish = s + x s (1 − s) with s = sigmoid(x)."""
+    s = sigmoid(x)
+    return grad * (s + x * s * (1 - s))
+
+
+def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """exp(x) / sum(exp(x)) along ``axis``, shifted by the maximum so it never overflows."""
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int) -> np.ndarray:
+    """Jacobian-vector product of softmax: y ⊙ (g − Σ g y), from the forward output ``y``."""
+    return y * (grad - (grad * y).sum(axis=axis, keepdims=True))
+
+
+def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """x − logsumexp(x) along ``axis``, computed stably."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def log_softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int) -> np.ndarray:
+    """g − softmax(x) Σ g, where softmax(x) = exp(y) from the forward output ``y``."""
+    return grad - np.exp(y) * grad.sum(axis=axis, keepdims=True)
+
+
+def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row softmax cross-entropy of (N, C) ``logits`` against integer class indices (N,).
+
+    Returns ``(losses, probs)``: the (N,) losses and the (N, C) softmax probabilities that the
+    backward needs.
+    """
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=1, keepdims=True)
+    rows = np.arange(logits.shape[0])
+    losses = np.log(total[:, 0]) - shifted[rows, target]
+    return losses.astype(logits.dtype, copy=False), e / total
+
+
+def cross_entropy_backward(probs: np.ndarray, target: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """d loss_i / d logits_i = (softmax − one_hot(target)) · grad_i: the seeds' ``o − y``."""
+    out = probs.copy()
+    out[np.arange(probs.shape[0]), target] -= 1
+    out *= grad[:, None]
+    return out

@@ -1,0 +1,31 @@
+"""The ``tinygrad-vn`` command line.
+
+Each subcommand lives in its own module of this package and exposes ``register(subparsers)``, which
+adds its parser and sets ``func`` (called with the parsed arguments, returning an exit code).
+Command modules import heavy things inside ``func`` so that ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+SUBCOMMANDS = ("demo",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="tinygrad-vn",
+        description="tinygrad_vn: a small autodiff framework that explains its own backward pass.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``tinygrad-vn`` and ``python -m tinygrad_vn``."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
