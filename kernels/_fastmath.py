@@ -1,0 +1,129 @@
+"""Scalar ``exp`` and ``expm1`` that Numba can vectorise, in the precision of their argument.
+
+Inside ``@njit`` code ``np.exp`` and ``math.exp`` compile to one libm call per element, which keeps
+LLVM from vectorising the loop around them (on this machine ``tanh`` over 1e7 float32 took 4.5×
+longer than NumPy). The versions here are plain arithmetic: Cody-Waite range reduction
+``x = k ln2 + r`` with ``|r| <= ln2 / 2``, a Taylor polynomial in ``r``, and ``2**k`` built directly
+from its exponent bits. They stay in float32 for float32 arguments (8 lanes per AVX2 instruction)
+and in float64 for float64 ones.
+
+Accuracy (checked against NumPy by the kernel tests): a few ulp in both precisions. Arguments below
+the smallest normal result give 0 (NumPy gives a subnormal); above the largest finite result, inf.
+
+When Numba's JIT is disabled (``NUMBA_DISABLE_JIT=1``) the Python fallbacks below are what runs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic, overload
+
+
+def exp(x: float) -> float:
+    """eˣ; the Python fallback used when the JIT is disabled."""
+    return math.exp(x) if x <= 709.0 else math.inf
+
+
+def expm1(x: float) -> float:
+    """eˣ − 1, exact near 0; the Python fallback used when the JIT is disabled."""
+    return math.expm1(x) if x <= 709.0 else math.inf
+
+
+@intrinsic
+def _bitcast(typingctx, value):
+    """Reinterpret the bits of an int32 as a float32 and back (int64 and float64 likewise)."""
+    pairs = {types.int32: (types.float32, ir.FloatType()), types.float32: (types.int32, ir.IntType(32)),
+             types.int64: (types.float64, ir.DoubleType()), types.float64: (types.int64, ir.IntType(64))}
+    if value not in pairs:
+        return None
+    result, llvm_type = pairs[value]
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_type)
+
+    return result(value), codegen
+
+
+_F, _D = np.float32, np.float64
+
+# float32: exp(r) - 1 by Taylor to degree 7 is exact to 2e-8 relative on |r| <= ln2/2.
+_F_LOG2E, _F_LN2_HI, _F_LN2_LO = _F(1.4426950408889634), _F(0.693359375), _F(-2.12194440e-4)
+_F_MIN, _F_MAX = _F(-87.33654), _F(88.3)
+_F_HALF, _F_ONE, _F_ZERO, _F_INF = _F(0.5), _F(1.0), _F(0.0), _F(np.inf)
+_F_BIAS, _F_EXPONENT_UNIT = _F(127.0), _F(2.0**23)
+_F_C = tuple(_F(1.0 / math.factorial(n)) for n in range(8))
+
+# float64: Cody-Waite split of ln2 from fdlibm; Taylor to degree 13 is exact to 2e-17.
+_D_LOG2E, _D_LN2_HI, _D_LN2_LO = _D(1.4426950408889634), _D(6.93147180369123816490e-01), _D(
+    1.90821492927058770002e-10
+)
+_D_MIN, _D_MAX = _D(-708.3964), _D(709.0)
+_D_HALF, _D_ONE, _D_ZERO, _D_INF = _D(0.5), _D(1.0), _D(0.0), _D(np.inf)
+_D_BIAS_MAGIC = _D(1023.0 + 2.0**52)
+_D_C = tuple(_D(1.0 / math.factorial(n)) for n in range(14))
+
+
+@njit(inline="always")
+def _f32_reduce(x):
+    """(e^r - 1, 2**k) for x = k ln2 + r, in float32."""
+    xc = min(max(x, _F_MIN), _F_MAX)
+    k = np.floor(xc * _F_LOG2E + _F_HALF)
+    r = xc - k * _F_LN2_HI - k * _F_LN2_LO
+    c = _F_C
+    pm1 = r * (c[1] + r * (c[2] + r * (c[3] + r * (c[4] + r * (c[5] + r * (c[6] + r * c[7]))))))
+    # (k + 127) · 2²³ is exact in float32 and is the bit pattern of 2**k; no int64 lanes needed.
+    return pm1, _bitcast(np.int32((k + _F_BIAS) * _F_EXPONENT_UNIT))
+
+
+@njit(inline="always")
+def _f64_reduce(x):
+    """(e^r - 1, 2**k) for x = k ln2 + r, in float64."""
+    xc = min(max(x, _D_MIN), _D_MAX)
+    k = np.floor(xc * _D_LOG2E + _D_HALF)
+    r = xc - k * _D_LN2_HI - k * _D_LN2_LO
+    c = _D_C
+    inner = c[9] + r * (c[10] + r * (c[11] + r * (c[12] + r * c[13])))
+    pm1 = r * (c[1] + r * (c[2] + r * (c[3] + r * (c[4] + r * (c[5] + r * (c[6] + r * (c[7] + r * (
+        c[8] + r * inner))))))))
+    # k + 1023 + 2⁵² holds k + 1023 in its low mantissa bits; shifting them into the exponent field
+    # gives 2**k without a float-to-int64 conversion (AVX2 has none).
+    return pm1, _bitcast(_bitcast(k + _D_BIAS_MAGIC) << 52)
+
+
+@overload(exp, inline="always")
+def _exp_overload(x):
+    if x == types.float32:
+        reduce, low, high, zero, one, inf = _f32_reduce, _F_MIN, _F_MAX, _F_ZERO, _F_ONE, _F_INF
+    elif x == types.float64:
+        reduce, low, high, zero, one, inf = _f64_reduce, _D_MIN, _D_MAX, _D_ZERO, _D_ONE, _D_INF
+    else:
+        return None
+
+    def impl(x):
+        pm1, scale = reduce(x)
+        value = (pm1 + one) * scale
+        return zero if x < low else (inf if x > high else value)
+
+    return impl
+
+
+@overload(expm1, inline="always")
+def _expm1_overload(x):
+    if x == types.float32:
+        reduce, low, high, one, inf = _f32_reduce, _F_MIN, _F_MAX, _F_ONE, _F_INF
+    elif x == types.float64:
+        reduce, low, high, one, inf = _f64_reduce, _D_MIN, _D_MAX, _D_ONE, _D_INF
+    else:
+        return None
+
+    def impl(x):
+        pm1, scale = reduce(x)
+        value = scale * pm1 + (scale - one)
+        return -one if x < low else (inf if x > high else value)
+
+    return impl
+

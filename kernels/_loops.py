@@ -1,0 +1,199 @@
+"""The compiled loops behind ``jit``: serial, GIL-free, over flat or row-major contiguous arrays.
+
+Performance contract: each loop reads its inputs once and writes its output once, allocates nothing,
+and keeps its arithmetic in the dtype of its arrays (``one = x.dtype.type(1)``: a bare ``1.0``
+would promote float32 work to float64 and halve the vector width). ``error_model="numpy"`` drops
+the zero-division checks that stop LLVM from vectorising divisions; ``reassoc`` lets row sums and
+maxima run as vector reductions. Elementwise loops are safe to split at any index, row loops at any
+row (see ``_pool.run_split``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ._fastmath import exp, expm1
+
+_ELEMENTWISE = {"cache": True, "nogil": True, "error_model": "numpy"}
+_ROWWISE = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract", "reassoc"}}
+
+
+@njit(inline="always")
+def _sigmoid_of(v, one):
+    """sigmoid(v) from exp(−|v|), so that it never overflows."""
+    e = exp(-abs(v))
+    s = one / (one + e)
+    return s if v >= 0 else e * s
+
+
+@njit(inline="always")
+def _tanh_of(v, two, saturation):
+    """tanh(v) = m / (m + 2) with m = expm1(2|v|): exact near 0; 1 for |v| above ``saturation``."""
+    m = expm1(two * min(abs(v), saturation))
+    t = m / (m + two)
+    return t if v >= 0 else -t
+
+
+@njit(**_ELEMENTWISE)
+def sigmoid(x, out):
+    one = x.dtype.type(1)
+    for i in range(x.size):
+        out[i] = _sigmoid_of(x[i], one)
+
+
+@njit(**_ELEMENTWISE)
+def sigmoid_backward(y, grad, out):
+    one = y.dtype.type(1)
+    for i in range(y.size):
+        out[i] = grad[i] * y[i] * (one - y[i])
+
+
+@njit(**_ELEMENTWISE)
+def tanh(x, out):
+    two, saturation = x.dtype.type(2), x.dtype.type(20)
+    for i in range(x.size):
+        out[i] = _tanh_of(x[i], two, saturation)
+
+
+@njit(**_ELEMENTWISE)
+def tanh_backward(y, grad, out):
+    one = y.dtype.type(1)
+    for i in range(y.size):
+        out[i] = grad[i] * (one - y[i] * y[i])
+
+
+@njit(**_ELEMENTWISE)
+def relu(x, out):
+    zero = x.dtype.type(0)
+    for i in range(x.size):
+        out[i] = x[i] if x[i] > zero else zero
+
+
+@njit(**_ELEMENTWISE)
+def relu_backward(x, grad, out):
+    zero = grad.dtype.type(0)
+    for i in range(x.size):
+        out[i] = grad[i] if x[i] > 0 else zero
+
+
+@njit(**_ELEMENTWISE)
+def leaky_relu(x, out, negative_slope):
+    slope = x.dtype.type(negative_slope)
+    for i in range(x.size):
+        out[i] = x[i] if x[i] > 0 else x[i] * slope
+
+
+@njit(**_ELEMENTWISE)
+def leaky_relu_backward(x, grad, out, negative_slope):
+    slope = grad.dtype.type(negative_slope)
+    for i in range(x.size):
+        out[i] = grad[i] if x[i] > 0 else grad[i] * slope
+
+
+@njit(**_ELEMENTWISE)
+def elu(x, out, alpha):
+    a = x.dtype.type(alpha)
+    zero = x.dtype.type(0)
+    for i in range(x.size):
+        out[i] = x[i] if x[i] > zero else a * expm1(min(x[i], zero))
+
+
+@njit(**_ELEMENTWISE)
+def elu_backward(x, y, grad, out, alpha):
+    a = grad.dtype.type(alpha)
+    for i in range(x.size):
+        out[i] = grad[i] if x[i] > 0 else grad[i] * (y[i] + a)
+
+
+@njit(**_ELEMENTWISE)
+def swish(x, out):
+    one = x.dtype.type(1)
+    for i in range(x.size):
+        out[i] = x[i] * _sigmoid_of(x[i], one)
+
+
+@njit(**_ELEMENTWISE)
+def swish_backward(x, grad, out):
+    one = x.dtype.type(1)
+    for i in range(x.size):
+        s = _sigmoid_of(x[i], one)
+        out[i] = grad[i] * (s + x[i] * s * (one - s))
+
+
+@njit(**_ROWWISE)
+def _row_max(row):
+    m = row[0]
+    for j in range(1, row.size):
+        m = row[j] if row[j] > m else m
+    return m
+
+
+@njit(**_ROWWISE)
+def _exp_shifted_into(row, shift, out):
+    """out = exp(row − shift); returns the sum of ``out``."""
+    total = row.dtype.type(0)
+    for j in range(row.size):
+        e = exp(row[j] - shift)
+        out[j] = e
+        total += e
+    return total
+
+
+@njit(**_ROWWISE)
+def softmax(x, out):
+    one = x.dtype.type(1)
+    for i in range(x.shape[0]):
+        inv = one / _exp_shifted_into(x[i], _row_max(x[i]), out[i])
+        for j in range(x.shape[1]):
+            out[i, j] *= inv
+
+
+@njit(**_ROWWISE)
+def softmax_backward(y, grad, out):
+    for i in range(y.shape[0]):
+        dot = y.dtype.type(0)
+        for j in range(y.shape[1]):
+            dot += grad[i, j] * y[i, j]
+        for j in range(y.shape[1]):
+            out[i, j] = y[i, j] * (grad[i, j] - dot)
+
+
+@njit(**_ROWWISE)
+def log_softmax(x, out):
+    for i in range(x.shape[0]):
+        m = _row_max(x[i])
+        log_total = np.log(_exp_shifted_into(x[i], m, out[i]))
+        for j in range(x.shape[1]):
+            out[i, j] = (x[i, j] - m) - log_total
+
+
+@njit(**_ROWWISE)
+def log_softmax_backward(y, grad, out):
+    for i in range(y.shape[0]):
+        total = y.dtype.type(0)
+        for j in range(y.shape[1]):
+            total += grad[i, j]
+        for j in range(y.shape[1]):
+            out[i, j] = grad[i, j] - exp(y[i, j]) * total
+
+
+@njit(**_ROWWISE)
+def cross_entropy(logits, target, losses, probs):
+    one = logits.dtype.type(1)
+    for i in range(logits.shape[0]):
+        m = _row_max(logits[i])
+        total = _exp_shifted_into(logits[i], m, probs[i])
+        inv = one / total
+        for j in range(logits.shape[1]):
+            probs[i, j] *= inv
+        losses[i] = np.log(total) - (logits[i, target[i]] - m)
+
+
+@njit(**_ROWWISE)
+def cross_entropy_backward(probs, target, grad, out):
+    for i in range(probs.shape[0]):
+        g = grad[i]
+        for j in range(probs.shape[1]):
+            out[i, j] = probs[i, j] * g
+        out[i, target[i]] -= g

@@ -1,0 +1,192 @@
+"""Numba kernels with the names and signatures of ``reference``; the ``numba`` backend picks them.
+
+Each function here computes exactly what its namesake in ``reference`` defines (the tests hold them
+equal) and falls back to it for what the compiled loops do not cover: dtypes other than float32 and
+float64, empty arrays, mixed dtypes, softmax along an axis other than the last, out-of-range class
+indices. Matrix products are not here: NumPy's BLAS beats any Numba GEMM measured on this machine
+(a hand-written one reached 0.27-0.36× of it), so ``matmul`` and ``linear`` resolve to ``reference``.
+
+Inputs may be non-contiguous; they are copied to C order first. Outputs are fresh arrays. Work of at
+least ``_pool.PARALLEL_MIN_ELEMENTS`` elements is split across the kernel threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from . import _loops, reference
+from ._pool import run_split
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _compiled_dtype(*arrays: np.ndarray) -> bool:
+    """True when the compiled loops handle these arrays: one float dtype, same shape, non-empty."""
+    first = arrays[0]
+    return (
+        first.dtype in _FLOATS
+        and first.size > 0
+        and all(a.dtype == first.dtype and a.shape == first.shape for a in arrays[1:])
+    )
+
+
+def _elementwise(loop: Callable[..., None], inputs: tuple[np.ndarray, ...], params: tuple = ()) -> np.ndarray:
+    """Run an elementwise loop over flat C-ordered copies of ``inputs`` into a fresh output."""
+    flat = tuple(np.ascontiguousarray(a).reshape(-1) for a in inputs)
+    out = np.empty(inputs[0].shape, inputs[0].dtype)
+    run_split(loop, (*flat, out.reshape(-1)), params)
+    return out
+
+
+def _rows(array: np.ndarray) -> np.ndarray:
+    """A C-ordered (rows, last axis) view or copy of ``array``."""
+    return np.ascontiguousarray(array).reshape(-1, array.shape[-1])
+
+
+def _last_axis(array: np.ndarray, axis: int) -> bool:
+    return array.ndim > 0 and axis in (-1, array.ndim - 1)
+
+
+def _rowwise(loop: Callable[..., None], inputs: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Run a row loop over (rows, last axis) views of ``inputs`` into a fresh output."""
+    rows = tuple(_rows(a) for a in inputs)
+    out = np.empty(inputs[0].shape, inputs[0].dtype)
+    run_split(loop, (*rows, out.reshape(rows[0].shape)), work=inputs[0].size)
+    return out
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """See ``reference.sigmoid``."""
+    return _elementwise(_loops.sigmoid, (x,)) if _compiled_dtype(x) else reference.sigmoid(x)
+
+
+def sigmoid_backward(y: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """See ``reference.sigmoid_backward``."""
+    if not _compiled_dtype(y, grad):
+        return reference.sigmoid_backward(y, grad)
+    return _elementwise(_loops.sigmoid_backward, (y, grad))
+
+
+def tanh(x: np.ndarray) -> np.ndarray:
+    """See ``reference.tanh``."""
+    return _elementwise(_loops.tanh, (x,)) if _compiled_dtype(x) else reference.tanh(x)
+
+
+def tanh_backward(y: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """See ``reference.tanh_backward``."""
+    if not _compiled_dtype(y, grad):
+        return reference.tanh_backward(y, grad)
+    return _elementwise(_loops.tanh_backward, (y, grad))
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """See ``reference.relu``."""
+    return _elementwise(_loops.relu, (x,)) if _compiled_dtype(x) else reference.relu(x)
+
+
+def relu_backward(x: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """See ``reference.relu_backward``."""
+    if not _compiled_dtype(x, grad):
+        return reference.relu_backward(x, grad)
+    return _elementwise(_loops.relu_backward, (x, grad))
+
+
+def leaky_relu(x: np.ndarray, negative_slope: float) -> np.ndarray:
+    """See ``reference.leaky_relu``."""
+    if not _compiled_dtype(x):
+        return reference.leaky_relu(x, negative_slope)
+    return _elementwise(_loops.leaky_relu, (x,), (float(negative_slope),))
+
+
+def leaky_relu_backward(x: np.ndarray, grad: np.ndarray, negative_slope: float) -> np.ndarray:
+    """See ``reference.leaky_relu_backward``."""
+    if not _compiled_dtype(x, grad):
+        return reference.leaky_relu_backward(x, grad, negative_slope)
+    return _elementwise(_loops.leaky_relu_backward, (x, grad), (float(negative_slope),))
+
+
+def elu(x: np.ndarray, alpha: float) -> np.ndarray:
+    """See ``reference.elu``."""
+    return _elementwise(_loops.elu, (x,), (float(alpha),)) if _compiled_dtype(x) else reference.elu(x, alpha)
+
+
+def elu_backward(x: np.ndarray, y: np.ndarray, grad: np.ndarray, alpha: float) -> np.ndarray:
+    """See ``reference.elu_backward``."""
+    if not _compiled_dtype(x, y, grad):
+        return reference.elu_backward(x, y, grad, alpha)
+    return _elementwise(_loops.elu_backward, (x, y, grad), (float(alpha),))
+
+
+def swish(x: np.ndarray) -> np.ndarray:
+    """See ``reference.swish``."""
+    return _elementwise(_loops.swish, (x,)) if _compiled_dtype(x) else reference.swish(x)
+
+
+def swish_backward(x: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """See ``reference.swish_backward``."""
+    if not _compiled_dtype(x, grad):
+        return reference.swish_backward(x, grad)
+    return _elementwise(_loops.swish_backward, (x, grad))
+
+
+def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """See ``reference.softmax``."""
+    if not (_compiled_dtype(x) and _last_axis(x, axis)):
+        return reference.softmax(x, axis)
+    return _rowwise(_loops.softmax, (x,))
+
+
+def softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int) -> np.ndarray:
+    """See ``reference.softmax_backward``."""
+    if not (_compiled_dtype(y, grad) and _last_axis(y, axis)):
+        return reference.softmax_backward(y, grad, axis)
+    return _rowwise(_loops.softmax_backward, (y, grad))
+
+
+def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """See ``reference.log_softmax``."""
+    if not (_compiled_dtype(x) and _last_axis(x, axis)):
+        return reference.log_softmax(x, axis)
+    return _rowwise(_loops.log_softmax, (x,))
+
+
+def log_softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int) -> np.ndarray:
+    """See ``reference.log_softmax_backward``."""
+    if not (_compiled_dtype(y, grad) and _last_axis(y, axis)):
+        return reference.log_softmax_backward(y, grad, axis)
+    return _rowwise(_loops.log_softmax_backward, (y, grad))
+
+
+def _class_indices(target: np.ndarray, rows: int, classes: int) -> np.ndarray | None:
+    """``target`` as C-ordered int64 when it holds one in-range class index per row, else None."""
+    if target.shape != (rows,) or target.dtype.kind not in "iu":
+        return None
+    if target.size and (target.min() < 0 or target.max() >= classes):
+        return None
+    return np.ascontiguousarray(target, dtype=np.int64)
+
+
+def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """See ``reference.cross_entropy``."""
+    indices = _class_indices(target, *logits.shape) if logits.ndim == 2 else None
+    if indices is None or not _compiled_dtype(logits):
+        return reference.cross_entropy(logits, target)
+    probs = np.empty(logits.shape, logits.dtype)
+    losses = np.empty(logits.shape[0], logits.dtype)
+    run_split(_loops.cross_entropy, (np.ascontiguousarray(logits), indices, losses, probs),
+              work=logits.size)
+    return losses, probs
+
+
+def cross_entropy_backward(probs: np.ndarray, target: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """See ``reference.cross_entropy_backward``."""
+    indices = _class_indices(target, *probs.shape) if probs.ndim == 2 else None
+    if indices is None or not _compiled_dtype(probs) or grad.shape != target.shape:
+        return reference.cross_entropy_backward(probs, target, grad)
+    out = np.empty(probs.shape, probs.dtype)
+    row_grad = np.ascontiguousarray(grad, dtype=probs.dtype)
+    run_split(_loops.cross_entropy_backward, (np.ascontiguousarray(probs), indices, row_grad, out),
+              work=probs.size)
+    return out
