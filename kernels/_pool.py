@@ -9,6 +9,7 @@ arrays below :data:`PARALLEL_MIN_ELEMENTS` run on the calling thread alone.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,11 @@ import numpy as np
 PARALLEL_MIN_ELEMENTS = 1 << 17
 """Below this many elements a kernel runs serially (measured: see benchmarks/RESULTS.md)."""
 
-_state: dict = {"threads": max(1, min(os.cpu_count() or 1, 8)), "pool": None, "pool_size": 0}
+def _available_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+_state: dict = {"threads": _available_cores(), "pool": None, "pool_size": 0}
 
 
 def get_threads() -> int:
@@ -58,7 +63,7 @@ def run_split(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], param
     pool = _pool(threads - 1)
     futures = [
         pool.submit(kernel, *(a[lo:hi] for a in arrays), *params)
-        for lo, hi in zip(bounds[1:-1], bounds[2:], strict=True)
+        for lo, hi in itertools.pairwise(bounds[1:])
     ]
     kernel(*(a[: bounds[1]] for a in arrays), *params)
     for future in futures:

@@ -1,0 +1,191 @@
+"""Every Numba kernel in ``kernels.jit`` equals its NumPy definition in ``kernels.reference``.
+
+Shapes are random (including empty, size 1 and odd sizes that leave a vector remainder), inputs may be
+non-contiguous, and values reach ±1000 (logits ~1e4). float32 must agree to rtol 1e-5, float64 to
+1e-12. Where a formula cancels (1 − y², g − Σ g y, x − logsumexp x) both sides lose the same absolute
+precision, so the tolerance there also allows rtol times the size of the cancelling terms.
+
+Also passes with ``NUMBA_DISABLE_JIT=1``, which runs the same loops as plain Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tinygrad_vn.kernels import _pool, jit, reference
+
+RTOL = {np.float32: 1e-5, np.float64: 1e-12}
+# Below the smallest normal number the fast exp returns 0 where NumPy returns a subnormal (up to
+# 1.2e-38 in float32, times |x| <= 1e4 in swish).
+TINY = {np.float32: 1e-33, np.float64: 1e-300}
+
+dtypes = st.sampled_from([np.float32, np.float64])
+shapes = st.lists(st.integers(0, 9), min_size=0, max_size=3).map(tuple) | st.tuples(st.integers(1, 300))
+matrix_shapes = st.tuples(st.integers(1, 12), st.integers(1, 37))
+
+
+@st.composite
+def arrays(draw: st.DrawFn, shape: tuple[int, ...], dtype: type, scale: float = 1000.0) -> np.ndarray:
+    """Random values with a random spread up to ``scale``, sprinkled with extremes, maybe non-contiguous."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    spread = draw(st.sampled_from([1.0, 10.0, scale]))
+    layout = draw(st.sampled_from(["contiguous", "strided", "transposed"]))
+    full = shape if layout != "strided" or not shape else (*shape[:-1], 2 * shape[-1])
+    values = (rng.standard_normal(full) * spread).astype(dtype)
+    flat = values.reshape(-1)
+    if flat.size:
+        extremes = np.array([scale, -scale, 0.0, 1e-7, -1e-7, 88.0, -88.0], dtype=dtype)
+        picks = rng.integers(0, flat.size, size=min(flat.size, 4))
+        flat[picks] = rng.choice(extremes, size=picks.size)
+    if layout == "strided" and shape:
+        return values[..., ::2]
+    if layout == "transposed" and len(shape) >= 2:
+        return np.ascontiguousarray(values.swapaxes(-1, -2)).swapaxes(-1, -2)
+    return values
+
+
+def assert_same(fast: np.ndarray, ref: np.ndarray, dtype: type, cancelling_scale: float = 0.0) -> None:
+    """Equal dtype and shape, and values within the tolerance of ``dtype``."""
+    assert fast.dtype == ref.dtype and fast.shape == ref.shape
+    rtol = RTOL[dtype]
+    np.testing.assert_allclose(fast, ref, rtol=rtol, atol=TINY[dtype] + rtol * cancelling_scale)
+
+
+def biggest(*arrays: np.ndarray) -> float:
+    return max((float(np.abs(a).max()) for a in arrays if a.size), default=0.0)
+
+
+UNARY: dict[str, Callable[[np.ndarray], tuple]] = {
+    "sigmoid": lambda x: (x,),
+    "tanh": lambda x: (x,),
+    "relu": lambda x: (x,),
+    "swish": lambda x: (x,),
+    "leaky_relu": lambda x: (x, 0.02),
+    "elu": lambda x: (x, 0.7),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), dtype=dtypes, shape=shapes)
+def test_activation_forward(name: str, data: st.DataObject, dtype: type, shape: tuple[int, ...]) -> None:
+    args = UNARY[name](data.draw(arrays(shape, dtype)))
+    assert_same(getattr(jit, name)(*args), getattr(reference, name)(*args), dtype)
+
+
+BACKWARD: dict[str, Callable[[np.ndarray, np.ndarray], tuple]] = {
+    "sigmoid_backward": lambda x, g: (reference.sigmoid(x), g),
+    "tanh_backward": lambda x, g: (reference.tanh(x), g),
+    "relu_backward": lambda x, g: (x, g),
+    "swish_backward": lambda x, g: (x, g),
+    "leaky_relu_backward": lambda x, g: (x, g, 0.02),
+    "elu_backward": lambda x, g: (x, reference.elu(x, 0.7), g, 0.7),
+}
+# d swish cancels where σ + x σ (1 − σ) crosses 0; terms there are about |g| (1 + |x|/4).
+CANCELLING = {"swish_backward": lambda x, g: biggest(g) * (1 + biggest(x) / 4)}
+
+
+@pytest.mark.parametrize("name", sorted(BACKWARD))
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), dtype=dtypes, shape=shapes)
+def test_activation_backward(name: str, data: st.DataObject, dtype: type, shape: tuple[int, ...]) -> None:
+    x = data.draw(arrays(shape, dtype))
+    grad = data.draw(arrays(shape, dtype, scale=10.0))
+    args = BACKWARD[name](x, grad)
+    scale = CANCELLING[name](x, grad) if name in CANCELLING else 0.0
+    assert_same(getattr(jit, name)(*args), getattr(reference, name)(*args), dtype, scale)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), dtype=dtypes, shape=matrix_shapes, axis=st.sampled_from([-1, 1, 0]))
+def test_softmax_forward(name: str, data: st.DataObject, dtype: type, shape: tuple[int, ...], axis: int) -> None:
+    x = data.draw(arrays(shape, dtype, scale=1e4))
+    fast, ref = getattr(jit, name)(x, axis), getattr(reference, name)(x, axis)
+    assert np.isfinite(fast).all()
+    # log_softmax subtracts logsumexp from x: both sides keep only |x|-relative precision.
+    assert_same(fast, ref, dtype, 2 * biggest(x) if name == "log_softmax" else 0.0)
+
+
+@pytest.mark.parametrize("name", ["softmax_backward", "log_softmax_backward"])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), dtype=dtypes, shape=matrix_shapes, axis=st.sampled_from([-1, 0]))
+def test_softmax_backward(name: str, data: st.DataObject, dtype: type, shape: tuple[int, ...], axis: int) -> None:
+    x = data.draw(arrays(shape, dtype, scale=1e4))
+    grad = data.draw(arrays(shape, dtype, scale=10.0))
+    forward = reference.softmax if name == "softmax_backward" else reference.log_softmax
+    y = forward(x, axis)
+    scale = biggest(grad)
+    assert_same(getattr(jit, name)(y, grad, axis), getattr(reference, name)(y, grad, axis), dtype, scale)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), dtype=dtypes, shape=matrix_shapes)
+def test_cross_entropy_forward_and_backward(data: st.DataObject, dtype: type, shape: tuple[int, int]) -> None:
+    logits = data.draw(arrays(shape, dtype, scale=1e4))
+    target = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))).integers(0, shape[1], shape[0])
+    losses, probs = jit.cross_entropy(logits, target)
+    ref_losses, ref_probs = reference.cross_entropy(logits, target)
+    assert np.isfinite(losses).all() and np.isfinite(probs).all()
+    # A loss is logsumexp(z) − z_target: both sides keep |z|-relative precision.
+    assert_same(losses, ref_losses, dtype, 2 * biggest(logits))
+    assert_same(probs, ref_probs, dtype)
+    grad = data.draw(arrays((shape[0],), dtype, scale=10.0))
+    assert_same(jit.cross_entropy_backward(probs, target, grad),
+                reference.cross_entropy_backward(probs, target, grad), dtype)
+
+
+def test_cross_entropy_out_of_range_target_fails_like_reference() -> None:
+    logits = np.zeros((2, 3), np.float32)
+    with pytest.raises(IndexError):
+        reference.cross_entropy(logits, np.array([0, 3]))
+    with pytest.raises(IndexError):
+        jit.cross_entropy(logits, np.array([0, 3]))
+
+
+def test_cross_entropy_negative_target_indexes_like_reference() -> None:
+    logits = np.arange(6, dtype=np.float32).reshape(2, 3)
+    target = np.array([-1, 0])
+    for fast, ref in zip(jit.cross_entropy(logits, target), reference.cross_entropy(logits, target), strict=True):
+        np.testing.assert_array_equal(fast, ref)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int64])
+def test_other_dtypes_fall_back_to_reference(dtype: type) -> None:
+    x = np.arange(-3, 4).astype(dtype)
+    np.testing.assert_array_equal(jit.relu(x), reference.relu(x))
+    assert jit.relu(x).dtype == reference.relu(x).dtype
+
+
+def test_extremes_stay_finite_and_saturate() -> None:
+    x = np.array([-1e4, -1000, -88, 0, 88, 1000, 1e4], np.float32)
+    assert np.array_equal(jit.sigmoid(x)[[0, 1, -2, -1]], [0, 0, 1, 1])
+    assert np.array_equal(jit.tanh(x)[[0, 1, -2, -1]], [-1, -1, 1, 1])
+    assert np.all(np.isfinite(jit.elu(x, 1.0)))
+    assert np.all(np.isfinite(jit.swish_backward(x, np.ones_like(x))))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_split_across_threads_matches_reference(threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_pool, "PARALLEL_MIN_ELEMENTS", 64)
+    previous = _pool.get_threads()
+    _pool.set_threads(threads)
+    try:
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((50, 31)).astype(np.float32)
+        target = rng.integers(0, 31, 50)
+        assert_same(jit.tanh(x), reference.tanh(x), np.float32)
+        assert_same(jit.softmax(x, -1), reference.softmax(x, -1), np.float32)
+        assert_same(jit.cross_entropy(x, target)[1], reference.cross_entropy(x, target)[1], np.float32)
+    finally:
+        _pool.set_threads(previous)
+
+
+def test_thread_count_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        _pool.set_threads(0)
