@@ -192,8 +192,47 @@ def cross_entropy(logits, target, losses, probs):
 
 @njit(**_ROWWISE)
 def cross_entropy_backward(probs, target, grad, out):
+    one = probs.dtype.type(1)
     for i in range(probs.shape[0]):
         g = grad[i]
         for j in range(probs.shape[1]):
             out[i, j] = probs[i, j] * g
-        out[i, target[i]] -= g
+        out[i, target[i]] = (probs[i, target[i]] - one) * g
+
+
+IDENTITY, RELU, SIGMOID, TANH = 0, 1, 2, 3
+"""Codes of the activations that ``bias_activation`` and ``activation_backward_bias`` fuse."""
+
+
+@njit(**_ELEMENTWISE)
+def bias_activation(z, b, code):
+    """z ← activation(z + b) in place, row by row: the epilogue of a BLAS product."""
+    zero, one, two, saturation = z.dtype.type(0), z.dtype.type(1), z.dtype.type(2), z.dtype.type(20)
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            v = z[i, j] + b[j]
+            if code == RELU:
+                v = v if v > zero else zero
+            elif code == SIGMOID:
+                v = _sigmoid_of(v, one)
+            elif code == TANH:
+                v = _tanh_of(v, two, saturation)
+            z[i, j] = v
+
+
+@njit(**_ELEMENTWISE)
+def activation_backward_bias(y, grad, code, grad_z, grad_bias):
+    """grad_z = grad ⊙ activation'(from y), and grad_bias = Σ over rows of grad_z, in one pass."""
+    zero, one = y.dtype.type(0), y.dtype.type(1)
+    grad_bias[:] = zero
+    for i in range(y.shape[0]):
+        for j in range(y.shape[1]):
+            g = grad[i, j]
+            if code == RELU:
+                g = g if y[i, j] > zero else zero
+            elif code == SIGMOID:
+                g = g * y[i, j] * (one - y[i, j])
+            elif code == TANH:
+                g = g * (one - y[i, j] * y[i, j])
+            grad_z[i, j] = g
+            grad_bias[j] += g

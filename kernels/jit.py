@@ -190,3 +190,29 @@ def cross_entropy_backward(probs: np.ndarray, target: np.ndarray, grad: np.ndarr
     run_split(_loops.cross_entropy_backward, (np.ascontiguousarray(probs), indices, row_grad, out),
               work=probs.size)
     return out
+
+
+_ACTIVATION_CODES = {"identity": _loops.IDENTITY, "relu": _loops.RELU, "sigmoid": _loops.SIGMOID,
+                     "tanh": _loops.TANH}
+
+
+def linear_activation(x: np.ndarray, w: np.ndarray, b: np.ndarray, activation: str) -> np.ndarray:
+    """See ``reference.linear_activation``: BLAS for the product, then one pass adds b and activates."""
+    if x.ndim != 2 or w.ndim != 2 or b.shape != w.shape[1:] or not _compiled_dtype(x) or not (
+            x.dtype == w.dtype == b.dtype):
+        return reference.linear_activation(x, w, b, activation)
+    z = np.matmul(x, w)
+    if z.size:
+        _loops.bias_activation(z, np.ascontiguousarray(b), _ACTIVATION_CODES[activation])
+    return z
+
+
+def linear_activation_backward(y: np.ndarray, grad: np.ndarray, activation: str) -> tuple[np.ndarray, np.ndarray]:
+    """See ``reference.linear_activation_backward``: one pass for both gradients."""
+    if y.ndim != 2 or not _compiled_dtype(y, grad):
+        return reference.linear_activation_backward(y, grad, activation)
+    grad_z = np.empty(y.shape, y.dtype)
+    grad_bias = np.empty(y.shape[1], y.dtype)
+    _loops.activation_backward_bias(np.ascontiguousarray(y), np.ascontiguousarray(grad),
+                                    _ACTIVATION_CODES[activation], grad_z, grad_bias)
+    return grad_z, grad_bias

@@ -64,6 +64,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return z if bias is None else z + bias
 
 
+def linear_activation(x: Tensor, weight: Tensor, bias: Tensor, activation: str) -> Tensor:
+    """activation(X · W + b) as one fused node, for 2-D ``x`` and ``activation`` in
+    ``ops.FUSED_LINEAR`` ("identity", "relu", "sigmoid", "tanh"); the same values as composing them."""
+    return ops.FUSED_LINEAR[activation].apply(x, weight, bias)
+
+
 def one_hot(labels: Any, num_classes: int) -> Tensor:
     """(N,) integer labels as an (N, num_classes) float32 one-hot tensor."""
     labels = _class_indices(labels, num_classes)

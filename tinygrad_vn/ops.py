@@ -629,3 +629,37 @@ class MatMul(Function):
         if ctx.needs_input_grad[1]:
             grad_b = unbroadcast(backend.kernels.matmul(np.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
         return grad_a, grad_b
+
+
+class FusedLinear(Function):
+    """Y = f(X · W + b) as one node: a Linear layer and the activation after it, fused.
+
+    dZ = dY ⊙ f′ (read from Y), db = Σ_rows dZ, dW = Xᵀ · dZ, dX = dZ · Wᵀ. The same rules as
+    MatMul, Add and the activation's op, run as one kernel forward (BLAS, then bias and f in one
+    pass) and one backward (f′ and Σ dZ in one pass, then BLAS). X is (N, in), W (in, out), b (out,).
+    Each activation has its own subclass, named e.g. ``Linear+ReLU``, so graphs say what was fused.
+    """
+
+    activation = "identity"
+
+    @classmethod
+    def forward(cls, ctx: Context, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = backend.kernels.linear_activation(x, w, b, cls.activation)
+        ctx.save_for_backward(x, w, out)
+        return out
+
+    @classmethod
+    def backward(cls, ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        x, w, out = ctx.saved
+        grad_z, grad_b = backend.kernels.linear_activation_backward(out, grad, cls.activation)
+        grad_x = backend.kernels.matmul(grad_z, w.T) if ctx.needs_input_grad[0] else None
+        grad_w = backend.kernels.matmul(x.T, grad_z) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_w, grad_b
+
+
+FUSED_LINEAR: dict[str, type[FusedLinear]] = {
+    activation: type(label, (FusedLinear,), {"activation": activation, "__doc__": FusedLinear.__doc__})
+    for activation, label in
+    (("identity", "Linear"), ("relu", "Linear+ReLU"), ("sigmoid", "Linear+Sigmoid"), ("tanh", "Linear+Tanh"))
+}
+"""The fused op for each activation that a Linear layer can absorb."""

@@ -189,3 +189,21 @@ def test_split_across_threads_matches_reference(threads: int, monkeypatch: pytes
 def test_thread_count_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         _pool.set_threads(0)
+
+
+@pytest.mark.parametrize("activation", reference.FUSABLE_ACTIVATIONS)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data(), dtype=dtypes, n=st.integers(0, 9), k=st.integers(1, 13), m=st.integers(1, 21))
+def test_linear_activation_forward_and_backward(activation: str, data: st.DataObject, dtype: type,
+                                                n: int, k: int, m: int) -> None:
+    x = data.draw(arrays((n, k), dtype, scale=10.0))
+    w = data.draw(arrays((k, m), dtype, scale=1.0))
+    b = data.draw(arrays((m,), dtype, scale=10.0))
+    y = reference.linear_activation(x, w, b, activation)
+    # z = x·w + b sums k products: both sides keep precision relative to their size.
+    assert_same(jit.linear_activation(x, w, b, activation), y, dtype, k * biggest(x) * biggest(w) + biggest(b))
+    grad = data.draw(arrays((n, m), dtype, scale=10.0))
+    fast = jit.linear_activation_backward(y, grad, activation)
+    ref = reference.linear_activation_backward(y, grad, activation)
+    assert_same(fast[0], ref[0], dtype)
+    assert_same(fast[1], ref[1], dtype, n * biggest(grad))

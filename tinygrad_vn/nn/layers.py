@@ -38,6 +38,15 @@ class Linear(Module):
                              f"its last axis must be {self.in_features}")
         return F.linear(x, self.weight, self.bias)
 
+    def forward_fused(self, x: Tensor, following: Module | None) -> tuple[Tensor, bool] | None:
+        """This layer as one fused node (``ops.FusedLinear``), absorbing ``following`` when it is a
+        ReLU, Sigmoid or Tanh module: ``(output, absorbed)``, or None when it cannot fuse (no bias,
+        input not 2-D). ``Sequential`` calls it; the values are those of the unfused layers."""
+        if self.bias is None or not isinstance(x, Tensor) or x.ndim != 2 or x.shape[1] != self.in_features:
+            return None
+        activation = _FUSABLE.get(type(following), "identity")
+        return F.linear_activation(x, self.weight, self.bias, activation), activation != "identity"
+
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
@@ -151,6 +160,8 @@ class LogSoftmax(Module):
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
 
+
+_FUSABLE: dict[type[Module], str] = {ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh"}
 
 ACTIVATIONS: dict[str, type[Module]] = {
     "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU, "elu": ELU,

@@ -151,8 +151,16 @@ class Sequential(Module):
             yield str(i), module
 
     def forward(self, x: Any) -> Any:
-        for module in self.layers:
-            x = module(x)
+        """Apply the layers in order; a layer with ``forward_fused`` (Linear) may absorb the next one."""
+        layers, i = self.layers, 0
+        while i < len(layers):
+            fuse = getattr(layers[i], "forward_fused", None)
+            result = fuse(x, layers[i + 1] if i + 1 < len(layers) else None) if fuse is not None else None
+            if result is None:
+                x, i = layers[i](x), i + 1
+            else:
+                x, absorbed = result
+                i += 2 if absorbed else 1
         return x
 
     def __getitem__(self, index: int | slice) -> Module:
