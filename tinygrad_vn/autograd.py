@@ -95,7 +95,7 @@ class Function:
         tensors = tuple([x if isinstance(x, tensor_type) else tensor_type._lift(x, like) for x in inputs])
         ctx = Context(cls, tensors, attrs)
         out = cls.forward(ctx, *[t.data for t in tensors], **attrs)
-        if _state.__dict__.get("enabled", True):
+        if is_grad_enabled():
             needs = tuple([t.requires_grad for t in tensors])
             if True in needs:
                 ctx.needs_input_grad = needs
@@ -175,8 +175,9 @@ def _seed_gradient(root: Any, grad: Any) -> np.ndarray:
                                f"tensor has shape {root.shape}; pass grad= of that shape (e.g. "
                                "ones) or reduce it first (e.g. .sum() or .mean())")
         return np.ones_like(root.data)
-    seed = np.asarray(grad.data if hasattr(grad, "data") and not isinstance(grad, np.ndarray) else grad,
-                      dtype=root.data.dtype)
+    if hasattr(type(grad), "_from_op"):
+        grad = grad.data
+    seed = np.asarray(grad, dtype=root.data.dtype)
     if seed.shape != root.shape:
         raise RuntimeError(f"backward(): grad has shape {seed.shape} but the tensor has shape {root.shape}")
     return seed
