@@ -179,6 +179,15 @@ def log_softmax_backward(y, grad, out):
 
 
 @njit(**_ROWWISE)
+def bad_class_index(target, classes):
+    """The first row whose class index is outside [0, classes), or −1 when all are inside."""
+    for i in range(target.size):
+        if target[i] < 0 or target[i] >= classes:
+            return i
+    return -1
+
+
+@njit(**_ROWWISE)
 def cross_entropy(logits, target, losses, probs):
     one = logits.dtype.type(1)
     for i in range(logits.shape[0]):
@@ -236,3 +245,13 @@ def activation_backward_bias(y, grad, code, grad_z, grad_bias):
                 g = g * (one - y[i, j] * y[i, j])
             grad_z[i, j] = g
             grad_bias[j] += g
+
+
+@njit(**_ELEMENTWISE)
+def sgd_momentum_step(param, grad, velocity, lr, momentum):
+    """velocity ← momentum · velocity + grad; param ← param − lr · velocity, in one pass, in place."""
+    rate, mu = param.dtype.type(lr), param.dtype.type(momentum)
+    for i in range(param.size):
+        v = mu * velocity[i] + grad[i]
+        velocity[i] = v
+        param[i] -= rate * v

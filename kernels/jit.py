@@ -163,9 +163,8 @@ def _class_indices(target: np.ndarray, rows: int, classes: int) -> np.ndarray | 
     """``target`` as C-ordered int64 when it holds one in-range class index per row, else None."""
     if target.shape != (rows,) or target.dtype.kind not in "iu":
         return None
-    if target.size and (target.min() < 0 or target.max() >= classes):
-        return None
-    return np.ascontiguousarray(target, dtype=np.int64)
+    indices = np.ascontiguousarray(target, dtype=np.int64)
+    return indices if _loops.bad_class_index(indices, classes) < 0 else None
 
 
 def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -192,6 +191,7 @@ def cross_entropy_backward(probs: np.ndarray, target: np.ndarray, grad: np.ndarr
     return out
 
 
+FUSABLE_ACTIVATIONS = reference.FUSABLE_ACTIVATIONS
 _ACTIVATION_CODES = {"identity": _loops.IDENTITY, "relu": _loops.RELU, "sigmoid": _loops.SIGMOID,
                      "tanh": _loops.TANH}
 
@@ -216,3 +216,13 @@ def linear_activation_backward(y: np.ndarray, grad: np.ndarray, activation: str)
     _loops.activation_backward_bias(np.ascontiguousarray(y), np.ascontiguousarray(grad),
                                     _ACTIVATION_CODES[activation], grad_z, grad_bias)
     return grad_z, grad_bias
+
+
+def sgd_momentum_step(param: np.ndarray, grad: np.ndarray, velocity: np.ndarray, lr: float, momentum: float) -> None:
+    """See ``reference.sgd_momentum_step``: one pass over the three arrays, no temporaries."""
+    if not (_compiled_dtype(param, grad, velocity) and param.flags.c_contiguous and velocity.flags.c_contiguous):
+        reference.sgd_momentum_step(param, grad, velocity, lr, momentum)
+        return
+    run_split(_loops.sgd_momentum_step,
+              (param.reshape(-1), np.ascontiguousarray(grad).reshape(-1), velocity.reshape(-1)),
+              (float(lr), float(momentum)))

@@ -150,3 +150,11 @@ def linear_activation_backward(y: np.ndarray, grad: np.ndarray, activation: str)
 _FUSED_FORWARD = {"identity": lambda z: z, "relu": relu, "sigmoid": sigmoid, "tanh": tanh}
 _FUSED_BACKWARD = {"identity": lambda y, grad: grad, "relu": relu_backward, "sigmoid": sigmoid_backward,
                    "tanh": tanh_backward}
+
+
+def sgd_momentum_step(param: np.ndarray, grad: np.ndarray, velocity: np.ndarray, lr: float, momentum: float) -> None:
+    """One SGD-with-momentum update, in place (the one kernel that modifies its arguments: they are
+    the optimizer's state): velocity ← momentum · velocity + grad, then param ← param − lr · velocity."""
+    velocity *= momentum
+    velocity += grad
+    param -= lr * velocity

@@ -8,6 +8,7 @@ loss with respect to ``X``). The hot paths (matmul, activations, softmax and cro
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -356,8 +357,8 @@ def expand_reduced_gradient(grad: np.ndarray, shape: tuple[int, ...], reduction:
     """The per-element gradient of a reduced loss: dC for "none", dC (or dC / N) spread for sum/mean."""
     if reduction == "none":
         return grad
-    scale = grad / max(int(np.prod(shape)), 1) if reduction == "mean" else grad
-    return np.broadcast_to(scale, shape)
+    scale = grad / max(math.prod(shape), 1) if reduction == "mean" else grad
+    return np.full(shape, scale, dtype=grad.dtype)
 
 
 class CrossEntropy(Function):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from . import backend
 from .tensor import Tensor
 
 
@@ -58,13 +59,11 @@ class SGD(Optimizer):
             grad = grad + self.weight_decay * param
         if self.momentum:
             velocity = self.velocity[index]
-            if velocity is None:
-                velocity = self.velocity[index] = np.array(grad, dtype=param.dtype)
-            else:
-                velocity *= self.momentum
-                velocity += grad
-            grad = velocity
-        param -= self.lr * grad
+            if velocity is None:  # zero velocity makes the first step v = g
+                velocity = self.velocity[index] = np.zeros_like(param)
+            backend.kernels.sgd_momentum_step(param, grad, velocity, self.lr, self.momentum)
+        else:
+            param -= self.lr * grad
 
 
 class Adam(Optimizer):

@@ -207,3 +207,16 @@ def test_linear_activation_forward_and_backward(activation: str, data: st.DataOb
     ref = reference.linear_activation_backward(y, grad, activation)
     assert_same(fast[0], ref[0], dtype)
     assert_same(fast[1], ref[1], dtype, n * biggest(grad))
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), dtype=dtypes, shape=shapes)
+def test_sgd_momentum_step_updates_like_reference(data: st.DataObject, dtype: type, shape: tuple[int, ...]) -> None:
+    param = np.ascontiguousarray(data.draw(arrays(shape, dtype, scale=10.0)))
+    grad = data.draw(arrays(shape, dtype, scale=10.0))
+    velocity = np.ascontiguousarray(data.draw(arrays(shape, dtype, scale=10.0)))
+    fast_param, fast_velocity = param.copy(), velocity.copy()
+    jit.sgd_momentum_step(fast_param, grad, fast_velocity, 0.1, 0.9)
+    reference.sgd_momentum_step(param, grad, velocity, 0.1, 0.9)
+    assert_same(fast_velocity, velocity, dtype, 10.0)
+    assert_same(fast_param, param, dtype, 10.0)

@@ -1,0 +1,25 @@
+"""``tinygrad-vn bench``: the benchmark suite (tinygrad_vn vs hand-written NumPy vs PyTorch)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``bench`` subcommand."""
+    parser = subparsers.add_parser("bench", help="time tinygrad_vn against NumPy and PyTorch (--quick for CI)",
+                                   description="Run the benchmark suite; writes bench.json and bench.png.")
+    _add_suite_options(parser)
+    parser.set_defaults(func=_run)
+
+
+def _add_suite_options(parser: argparse.ArgumentParser) -> None:
+    from tinygrad_vn.benchmarks.runner import build_parser
+
+    build_parser(parser)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tinygrad_vn.benchmarks.runner import run
+
+    return run(args)
