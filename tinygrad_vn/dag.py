@@ -219,7 +219,8 @@ def _derived_name(graph: Graph, tensor: Any, names: dict[int, Name]) -> str | No
 
 def format_number(value: float, precision: int = 3) -> str:
     """A number with ``precision`` significant digits, without trailing zeros (``0.367``, ``1``, ``-0.0043``)."""
-    return np.format_float_positional(value, precision=precision, unique=True, fractional=False, trim="-")
+    text = f"{value:.{precision}g}"
+    return f"{value:.0f}" if "e+" in text else text
 
 
 def format_shape(shape: tuple[int, ...]) -> str:
@@ -228,10 +229,15 @@ def format_shape(shape: tuple[int, ...]) -> str:
 
 
 def format_array(array: np.ndarray, precision: int = 3) -> str:
-    """A small array as nested lists of :func:`format_number` (a scalar as a plain number)."""
+    """A small array as nested lists of :func:`format_number`, a row a line (a scalar as a plain number)."""
     if array.ndim == 0:
         return format_number(array.item(), precision)
-    return np.array2string(array, separator=", ", formatter={"all": lambda v: format_number(v, precision)})
+
+    def nested(values: list[Any], depth: int) -> str:
+        parts = [nested(v, depth + 1) if isinstance(v, list) else format_number(v, precision) for v in values]
+        return "[" + (",\n" + " " * (depth + 1) if depth == 0 and array.ndim > 1 else ", ").join(parts) + "]"
+
+    return nested(array.tolist(), 0)
 
 
 @dataclass

@@ -45,7 +45,8 @@ TEXT = {
         "softmax_ce": "softmax then cross-entropy: dZ = (o − y) · dL when each row of y sums to 1",
         "fused_ce": "softmax and cross-entropy collapse to o − y (seed 001); this op computes them fused",
         "chains": "Chain rule for each parameter element (as the notes write it by hand, with the engine's numbers)",
-        "no_chains": "(chains are written out only for graphs of small tensors, at most {limit} elements each)",
+        "no_chains": "(chains are written out only for parameters of at most {params} elements and other "
+                     "tensors of at most {tensors})",
         "more_paths": "… and {count} more paths",
         "paths": "sum over {count} paths:",
     },
@@ -61,7 +62,8 @@ TEXT = {
         "softmax_ce": "softmax rồi cross-entropy: dZ = (o − y) · dL khi mỗi hàng của y có tổng bằng 1",
         "fused_ce": "softmax và cross-entropy rút gọn thành o − y (seed 001); phép toán này tính gộp cả hai",
         "chains": "Quy tắc chuỗi (chain rule) cho từng phần tử của trọng số (như ghi chú tính tay, với số của engine)",
-        "no_chains": "(chỉ viết quy tắc chuỗi cho đồ thị gồm các tensor nhỏ, tối đa {limit} phần tử mỗi tensor)",
+        "no_chains": "(chỉ viết quy tắc chuỗi cho tham số có tối đa {params} phần tử và các tensor khác tối đa "
+                     "{tensors} phần tử)",
         "more_paths": "… và {count} đường khác",
         "paths": "tổng trên {count} đường:",
     },
@@ -216,7 +218,7 @@ class _Writer:
         small = all(step.jacobians is not None and all(j is not None or not p.requires_grad for j, p in
                     zip(step.jacobians, step.op.ctx.parents)) for step in steps)
         if not small or any(p.data.size > MAX_CHAIN_ELEMENTS for p in parameters):
-            return [*lines, self.text["no_chains"].format(limit=dag.JACOBIAN_LIMIT)]
+            return [*lines, self.text["no_chains"].format(params=MAX_CHAIN_ELEMENTS, tensors=dag.JACOBIAN_LIMIT)]
         edges = _element_edges(steps)
         for parameter in parameters:
             for index in range(parameter.data.size):

@@ -68,6 +68,11 @@ def fill_placeholders(text: str, names: Mapping[str, str]) -> str:
     """Replace whole-word placeholders in ``text`` (``X`` and its gradient ``dX``) in one pass."""
     if not names:
         return text
-    keys = sorted(names, key=len, reverse=True)
-    pattern = re.compile(rf"(?<![{_NAME_CHARS}])(d?)({'|'.join(map(re.escape, keys))})(?![{_NAME_CHARS}])")
-    return pattern.sub(lambda m: m.group(1) + names[m.group(2)], text)
+    return _placeholder_pattern(tuple(sorted(names, key=len, reverse=True))).sub(
+        lambda m: m.group(1) + names[m.group(2)], text)
+
+
+@cache
+def _placeholder_pattern(placeholders: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(map(re.escape, placeholders))
+    return re.compile(rf"(?<![{_NAME_CHARS}])(d?)({alternatives})(?![{_NAME_CHARS}])")

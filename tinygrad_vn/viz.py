@@ -55,7 +55,7 @@ STYLE = {
     "loss": 'shape=box style="filled,bold" fillcolor="#ffd8a8"',
     "op": 'shape=ellipse style="filled" fillcolor="#fff3bf"',
     "gradient": 'shape=box style="rounded,filled" fillcolor="#ffe3e3"',
-    "module": 'shape=box3d style="filled" fillcolor="#e6fcf5"',
+    "module": 'shape=box3d style="filled" fillcolor="#e6fcf5" margin="0.15,0.08"',
 }
 BACKWARD_EDGE = 'color="#c92a2a" fontcolor="#c92a2a"'
 CLUSTER_STYLE = 'style="rounded,dashed" color="#868e96" fontcolor="#495057"'
@@ -181,7 +181,7 @@ class _Drawer:
     def _module_index(self, module: str) -> int:
         return list(self.graph.modules).index(module)
 
-    def _emit(self, nodes: list[tuple[str, str | None, str]], edges: list[tuple[str, str, str]],
+    def _emit(self, nodes: list[tuple[str, str | None, str]], edges: list[tuple[str, str, str, str]],
               prefix: str, title: str | None, module_label: Any) -> list[str]:
         """DOT lines: nodes grouped into module clusters (or boxes), then edges, inside an optional frame."""
         lines: list[str] = []
@@ -199,11 +199,15 @@ class _Drawer:
             lines.append(f"label={_quote(f'{module}: {module_type}')} {CLUSTER_STYLE}")
             lines += members
             lines.append("}")
-        seen: set[tuple[str, str, str]] = set()
-        for tail, head, attrs in edges:
-            if tail == head or (self.collapse and (tail, head, attrs) in seen):
-                continue
-            seen.add((tail, head, attrs))
+        seen: set[tuple[str, str]] = set()
+        groups = f"{prefix}m"
+        for tail, head, style, label in edges:
+            if self.collapse:
+                if tail == head or (tail, head) in seen:
+                    continue
+                seen.add((tail, head))
+                label = "" if tail.startswith(groups) or head.startswith(groups) else label
+            attrs = " ".join(a for a in (style, f"label={_quote(label)}" if label else "") if a)
             lines.append(f"{tail} -> {head}" + (f" [{attrs}]" if attrs else ""))
         if title is None:
             return [f"\t{line}\n" for line in lines]
@@ -220,12 +224,11 @@ class _Drawer:
         return rule, names
 
     def _edge_label(self, op: dag.Op, k: int) -> str:
-        """``label=A`` for an op of several inputs, naming which argument the edge feeds."""
+        """For an op of several inputs, which argument the edge feeds: its placeholder (``A``) or position."""
         if len(op.ctx.parents) < 2:
             return ""
         rule = rule_of(op.ctx.fn)
-        label = rule.inputs[k] if rule is not None and k < len(rule.inputs) else str(k)
-        return f"label={_quote(label)}"
+        return rule.inputs[k] if rule is not None and k < len(rule.inputs) else str(k)
 
     # ------------------------------------------------------------------ forward
 
@@ -233,7 +236,7 @@ class _Drawer:
         """The feedforward picture: tensors and ops, edges in data-flow direction."""
         graph = self.graph
         nodes: list[tuple[str, str | None, str]] = []
-        edges: list[tuple[str, str, str]] = []
+        edges: list[tuple[str, str, str, str]] = []
         ids = {id(t): f"{prefix}t{i}" for i, t in enumerate(graph.tensors)}
         for tensor in graph.tensors:
             kind = self._kind(tensor)
@@ -254,8 +257,8 @@ class _Drawer:
                 nodes.append((op_id, op.module, f"label={_quote(chr(10).join([op.name, *formula]))} {STYLE['op']}"))
             for k, parent in enumerate(op.ctx.parents):
                 tail = self._group(ids[id(parent)], self.module_of.get(id(parent)), prefix)
-                edges.append((tail, op_id, self._edge_label(op, k)))
-            edges.append((op_id, self._group(ids[id(op.output)], op.module, prefix), ""))
+                edges.append((tail, op_id, "", self._edge_label(op, k)))
+            edges.append((op_id, self._group(ids[id(op.output)], op.module, prefix), "", ""))
         return self._emit(nodes, edges, prefix, title, self._forward_module_label)
 
     def _forward_module_label(self, module: str) -> str:
@@ -277,7 +280,7 @@ class _Drawer:
         elif self.show_grads:
             self.grads = {id(t): t.grad.data for t in graph.tensors if t.grad is not None}
         nodes: list[tuple[str, str | None, str]] = []
-        edges: list[tuple[str, str, str]] = []
+        edges: list[tuple[str, str, str, str]] = []
         ids = {id(t): f"{prefix}g{i}" for i, t in enumerate(graph.tensors)}
         for tensor in graph.tensors:
             if not tensor.requires_grad:
@@ -286,8 +289,8 @@ class _Drawer:
             module = self.module_of.get(id(tensor))
             grad = self.grads.get(id(tensor)) if self.show_grads else None
             dotted = graph.parameter_names.get(id(tensor))
-            title = f"d{graph.name(tensor)}" + (f" ({dotted})" if dotted else "")
-            label = "\n".join([title, dag.format_shape(tensor.shape), *self._value(grad)])
+            heading = f"d{graph.name(tensor)}" + (f" ({dotted})" if dotted else "")
+            label = "\n".join([heading, dag.format_shape(tensor.shape), *self._value(grad)])
             style = STYLE["parameter" if kind == "parameter" else "loss" if kind == "loss" else "gradient"]
             node = self._group(ids[id(tensor)], module, prefix)
             if node == ids[id(tensor)]:
@@ -297,12 +300,11 @@ class _Drawer:
             if op_id == f"{prefix}o{op.position}":
                 label = "\n".join([op.name, *self._rule_lines(op)])
                 nodes.append((op_id, op.module, f"label={_quote(label)} {STYLE['op']}"))
-            edges.append((self._group(ids[id(op.output)], op.module, prefix), op_id, BACKWARD_EDGE))
+            edges.append((self._group(ids[id(op.output)], op.module, prefix), op_id, BACKWARD_EDGE, ""))
             for k, parent in enumerate(op.ctx.parents):
                 if parent.requires_grad:
                     head = self._group(ids[id(parent)], self.module_of.get(id(parent)), prefix)
-                    label = self._edge_label(op, k)
-                    edges.append((op_id, head, f"{BACKWARD_EDGE} {label}".strip()))
+                    edges.append((op_id, head, BACKWARD_EDGE, self._edge_label(op, k)))
         return self._emit(nodes, edges, prefix, title, self._backward_module_label)
 
     def _rule_lines(self, op: dag.Op) -> list[str]:
@@ -318,5 +320,5 @@ class _Drawer:
 
     def _backward_module_label(self, module: str) -> str:
         graph = self.graph
-        rules = [line for op in graph.ops if op.module == module for line in self._rule_lines(op)]
+        rules = [line for op in reversed(graph.ops) if op.module == module for line in self._rule_lines(op)]
         return "\n".join([f"{module}: {type(graph.modules[module]).__name__} (backward)", *rules])
