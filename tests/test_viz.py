@@ -9,6 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 from dotparse import parse_dot
+from userops import Cube, Square
 
 import tinygrad_vn as tg
 from tinygrad_vn import Function, Tensor, nn
@@ -128,30 +129,6 @@ def test_a_plus_a_draws_two_edges():
     assert into_add == ["A", "B"]
     backward = parse_dot(tg.viz.to_dot((a + a).sum(), mode="backward"))
     assert sum(1 for _, head, _ in backward.edges if backward.key(head) == "da") == 2
-
-
-class Cube(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, grad):
-        return 3 * ctx.saved[0] ** 2 * grad
-
-
-class Square(Function):
-    """Y = X²; dX = dY ⊙ 2 X."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        return 2 * ctx.saved[0] * grad
 
 
 def test_user_defined_functions_draw_with_a_generic_label_or_their_own_rule():

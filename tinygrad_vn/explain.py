@@ -239,16 +239,17 @@ class _Writer:
                 shown.append("    " + self.text["more_paths"].format(count=len(paths) - MAX_PATHS))
             return [*shown, f"    = {self.number(value)}"]
         factors = self.factors(paths[0])
-        pad = " " * len(left)
-        rows = [" · ".join(f"∂{f.upper}/∂{f.lower}" for f in factors)]
+        collapsed = self.collapsed(factors)
+        rows = [" · ".join(f"∂{f.upper}/∂{f.lower}" for f in factors)] if len(factors) > 1 else []
         if all(f.form is not None for f in factors):
             rows.append(" · ".join(_grouped(f.form) for f in factors))
-        collapsed = self.collapsed(factors)
         if collapsed is not factors and all(f.form is not None for f in collapsed):
             rows.append(" · ".join(_grouped(f.form) for f in collapsed))
         if all(f.numbers is not None for f in collapsed):
             rows.append(" · ".join(_grouped(f.numbers) for f in collapsed))
-        rows.append(" · ".join(self.number(f.value) for f in collapsed) + f" = {self.number(value)}")
+        products = " · ".join(self.number(f.value) for f in collapsed)
+        rows.append(f"{products} = {self.number(value)}" if len(collapsed) > 1 else self.number(value))
+        pad = " " * len(left)
         return [f"{left} = {rows[0]}", *(f"{pad} = {row}" for row in rows[1:])]
 
     def element(self, tensor: Any, index: int) -> str:
