@@ -140,7 +140,7 @@ def test_softmax_then_cross_entropy_collapses_to_o_minus_y():
     assert "dZ = (O − Y) · dL, with O = softmax(Z), Y one-hot" in fused
     y = Tensor(np.array([[0.0, 1.0, 0.0]]), name="y")
     composed = tg.explain(-(y * logits.softmax().log()).sum())
-    assert "softmax then cross-entropy: dZ = (o − y) · dL" in composed
+    assert "softmax then cross-entropy, when each row of y sums to 1: dZ = (o − y) · dL, o = softmax(Z)" in composed
 
 
 def test_user_defined_function_without_a_rule_is_explained_with_numbers():

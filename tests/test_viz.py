@@ -75,6 +75,7 @@ def test_backward_graph_reaches_every_parameter_with_rules_and_gradient_values(s
     assert dot.label(dot.find("db(2) (2.bias)")) == "db(2) (2.bias)\n1\n[0.367]"
     labels = [dot.label(n) for n in dot.nodes]
     assert "Sigmoid\ndZ(1) = dA(1) ⊙ A(1) ⊙ (1 − A(1))" in labels
+    assert "Sigmoid\ndZ(2) = dŷ ⊙ ŷ ⊙ (1 − ŷ)\n⇒ dZ(2) = (ŷ − y) ⊙ dℓ" in labels, "the seed's collapse"
     assert "MatMul\ndA(1) = d(A(1)·W(2)) · W(2)ᵀ\ndW(2) = A(1)ᵀ · d(A(1)·W(2))" in labels
     assert "MatMul\ndW(1) = xᵀ · d(x·W(1))" in labels, "x needs no gradient, so no dx rule"
     assert not any(key in reached for key in ("dx", "dy")), "inputs without gradient are not drawn"

@@ -217,6 +217,27 @@ def _derived_name(graph: Graph, tensor: Any, names: dict[int, Name]) -> str | No
     return f"({compact})" if len(compact) <= LONGEST_DERIVED_NAME else None
 
 
+def collapse(graph: Graph, op: Op) -> tuple[str, str] | None:
+    """Where ``op``'s gradient collapses with its consumer's: ``(kind, equation)`` with this graph's names.
+
+    Sigmoid then binary cross-entropy: the factors ŷ (1 − ŷ) cancel, ``dZ = (ŷ − y) ⊙ dℓ`` (seed 000).
+    Softmax then log (cross-entropy written out): ``dZ = (o − y) · dL`` (seed 001). The fused
+    ``CrossEntropy`` op computes that collapse itself (no equation: its rule already reads ``O − Y``).
+    """
+    users = graph.consumers[id(op.output)]
+    if op.name == "Sigmoid":
+        loss = next((u for u in users if u.name == "BinaryCrossEntropy" and u.ctx.parents[0] is op.output), None)
+        if loss is not None:
+            z, y_hat, y = (graph.name(t) for t in (op.ctx.parents[0], op.output, loss.ctx.parents[1]))
+            return "sigmoid_bce", f"d{z} = ({y_hat} − {y}) ⊙ d{graph.name(loss.output)}"
+    if op.name == "Softmax" and any(u.name == "Log" for u in users):
+        z = graph.name(op.ctx.parents[0])
+        return "softmax_ce", f"d{z} = (o − y) · d{graph.name(graph.root)}, o = softmax({z})"
+    if op.name == "CrossEntropy":
+        return "fused_ce", ""
+    return None
+
+
 def format_number(value: float, precision: int = 3) -> str:
     """A number with ``precision`` significant digits, without trailing zeros (``0.367``, ``1``, ``-0.0043``)."""
     text = f"{value:.{precision}g}"

@@ -42,7 +42,7 @@ TEXT = {
         "scalar": "scalar",
         "no_rule": "(this op states no gradient rule; the engine's numbers are shown)",
         "sigmoid_bce": "sigmoid then binary cross-entropy, the factors ŷ (1 − ŷ) cancel",
-        "softmax_ce": "softmax then cross-entropy: dZ = (o − y) · dL when each row of y sums to 1",
+        "softmax_ce": "softmax then cross-entropy, when each row of y sums to 1",
         "fused_ce": "softmax and cross-entropy collapse to o − y (seed 001); this op computes them fused",
         "chains": "Chain rule for each parameter element (as the notes write it by hand, with the engine's numbers)",
         "no_chains": "(chains are written out only for parameters of at most {params} elements and other "
@@ -59,7 +59,7 @@ TEXT = {
         "scalar": "vô hướng",
         "no_rule": "(phép toán này không nêu quy tắc đạo hàm; chỉ hiện các giá trị engine tính được)",
         "sigmoid_bce": "sigmoid rồi binary cross-entropy, các thừa số ŷ (1 − ŷ) triệt tiêu nhau",
-        "softmax_ce": "softmax rồi cross-entropy: dZ = (o − y) · dL khi mỗi hàng của y có tổng bằng 1",
+        "softmax_ce": "softmax rồi cross-entropy, khi mỗi hàng của y có tổng bằng 1",
         "fused_ce": "softmax và cross-entropy rút gọn thành o − y (seed 001); phép toán này tính gộp cả hai",
         "chains": "Quy tắc chuỗi (chain rule) cho từng phần tử của trọng số (như ghi chú tính tay, với số của engine)",
         "no_chains": "(chỉ viết quy tắc chuỗi cho tham số có tối đa {params} phần tử và các tensor khác tối đa "
@@ -195,18 +195,12 @@ class _Writer:
         return f"{self.shape(tensor)} {dag.format_array(grad, self.precision).replace(chr(10), '')}"
 
     def collapse_notes(self, op: dag.Op) -> list[str]:
-        graph = self.graph
-        users = [user.name for user in graph.consumers[id(op.output)]]
-        if op.name == "Sigmoid" and "BinaryCrossEntropy" in users:
-            bce = next(u for u in graph.consumers[id(op.output)] if u.name == "BinaryCrossEntropy")
-            target = graph.name(bce.ctx.parents[1])
-            z, y_hat, ell = graph.name(op.ctx.parents[0]), graph.name(op.output), graph.name(bce.output)
-            return [f"      ⇒ {self.text['sigmoid_bce']}: d{z} = ({y_hat} − {target}) ⊙ d{ell}"]
-        if op.name == "Softmax" and "Log" in users:
-            return [f"      ⇒ {fill_placeholders(self.text['softmax_ce'], {'Z': graph.name(op.ctx.parents[0])})}"]
-        if op.name == "CrossEntropy":
-            return [f"      ⇒ {self.text['fused_ce']}"]
-        return []
+        """A line saying where this op's factor cancels with the next one's (seeds 000 and 001)."""
+        found = dag.collapse(self.graph, op)
+        if found is None:
+            return []
+        kind, equation = found
+        return [f"      ⇒ {self.text[kind]}" + (f": {equation}" if equation else "")]
 
     # ------------------------------------------------------------------ the chains, element by element
 

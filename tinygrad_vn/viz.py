@@ -18,7 +18,8 @@ Legend (colours and shapes):
 - blue box: a parameter (a leaf that needs a gradient), named ``0.weight (W(1))``
 - white rounded box: a tensor computed by an op; orange box: the loss (the tensor drawn from)
 - yellow ellipse: an op; forward it shows its formula (``Z(1) = (x·W(1)) + b(1)``), backward the
-  gradient rule it applied (``dZ(1) = dA(1) ⊙ A(1) ⊙ (1 − A(1))``)
+  gradient rule it applied (``dZ(1) = dA(1) ⊙ A(1) ⊙ (1 − A(1))``) and, after ``⇒``, the short form
+  where factors cancel (sigmoid then binary cross-entropy: ``dZ(2) = (ŷ − y) ⊙ dℓ``)
 - backward, pink box: a gradient ``dX`` = ∂L/∂X; blue box: a parameter's gradient; red arrows show
   the gradient flowing from the loss back to every leaf
 - edge labels ``A``, ``B``: which argument of the op the tensor is (``a + a`` draws two edges)
@@ -58,7 +59,7 @@ STYLE = {
     "module": 'shape=box3d style="filled" fillcolor="#e6fcf5" margin="0.15,0.08"',
 }
 BACKWARD_EDGE = 'color="#c92a2a" fontcolor="#c92a2a"'
-CLUSTER_STYLE = 'style="rounded,dashed" color="#868e96" fontcolor="#495057"'
+CLUSTER_STYLE = 'style="rounded,dashed" color="#868e96" fontcolor="#495057" labeljust=l'
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -314,9 +315,10 @@ class _Drawer:
             return ["(no rule stated)"]
         if not rule.inputs:
             return [rule.rule]
-        parents = op.ctx.parents
-        return [fill_placeholders(f"d{ph} = {g}", names)
-                for ph, g, parent in zip(rule.inputs, rule.gradients, parents) if parent.requires_grad]
+        lines = [fill_placeholders(f"d{ph} = {g}", names)
+                 for ph, g, parent in zip(rule.inputs, rule.gradients, op.ctx.parents) if parent.requires_grad]
+        collapsed = dag.collapse(self.graph, op)
+        return [*lines, f"⇒ {collapsed[1]}"] if collapsed and collapsed[1] else lines
 
     def _backward_module_label(self, module: str) -> str:
         graph = self.graph
