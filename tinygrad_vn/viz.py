@@ -59,7 +59,7 @@ STYLE = {
     "module": 'shape=box3d style="filled" fillcolor="#e6fcf5" margin="0.15,0.08"',
 }
 BACKWARD_EDGE = 'color="#c92a2a" fontcolor="#c92a2a"'
-CLUSTER_STYLE = 'style="rounded,dashed" color="#868e96" fontcolor="#495057" labeljust=l'
+CLUSTER_STYLE = 'style="rounded,dashed" color="#868e96" fontcolor="#495057" labeljust=r labelloc=b'
 
 
 class GraphvizNotFoundError(RuntimeError):
