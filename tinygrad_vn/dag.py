@@ -76,6 +76,28 @@ class Graph:
         """Whether the tensor's name was given or found from a parameter or a layer (not derived)."""
         return self.names[self.position[id(tensor)]].primary
 
+    def placeholders(self, op: Op) -> dict[str, str]:
+        """This graph's name for each placeholder of ``op``'s rule (``{"Z": "Z(1)", "A": "A(1)"}``)."""
+        rule = rule_of(op.ctx.fn)
+        if rule is None:
+            return {}
+        names = {ph: self.name(p) for ph, p in zip(rule.inputs, op.ctx.parents)}
+        if rule.output:
+            names[rule.output] = self.name(op.output)
+        return names
+
+    def formula(self, op: Op) -> str | None:
+        """``op``'s forward formula with this graph's names (``A(1) = σ(Z(1))``), if its docstring states one."""
+        rule = rule_of(op.ctx.fn)
+        return fill_placeholders(rule.forward, self.placeholders(op)) if rule is not None else None
+
+    def gradient_equation(self, op: Op, k: int) -> str | None:
+        """The rule ``op`` applies to input ``k``, with this graph's names (``dW(2) = A(1)ᵀ · dZ(2)``)."""
+        rule = rule_of(op.ctx.fn)
+        if rule is None or k >= len(rule.inputs):
+            return None
+        return fill_placeholders(f"d{rule.inputs[k]} = {rule.gradients[k]}", self.placeholders(op))
+
     @property
     def released(self) -> bool:
         """True when an earlier backward freed the saved buffers, so no gradient can be replayed."""

@@ -155,6 +155,7 @@ class _Writer:
         return dag.format_shape(tensor.shape) if tensor.shape else self.text["scalar"]
 
     def header(self) -> list[str]:
+        """Title, notation, and the parameters' notes-names beside their dotted names."""
         graph = self.graph
         lines = [self.text["title"].format(loss=self.loss), self.text["notation"].format(loss=self.loss)]
         if graph.parameter_names:
@@ -167,12 +168,10 @@ class _Writer:
     # ------------------------------------------------------------------ the equations, step by step
 
     def step(self, number: int, step: dag.Step) -> list[str]:
+        """One op as backward applied it: its formula and shapes, each input's rule with the numbers."""
         graph, op = self.graph, step.op
         rule = rule_of(op.ctx.fn)
-        names = {ph: graph.name(p) for ph, p in zip(rule.inputs, op.ctx.parents)} if rule else {}
-        if rule is not None and rule.output:
-            names[rule.output] = graph.name(op.output)
-        forward = fill_placeholders(rule.forward, names) if rule else \
+        forward = graph.formula(op) or \
             f"{graph.name(op.output)} = {op.name}({', '.join(graph.name(p) for p in op.ctx.parents)})"
         shapes = ", ".join(f"{graph.name(t)} {self.shape(t)}" for t in (*_unique(op.ctx.parents), op.output))
         lines = [f"{number:>2}. {op.name}: {forward}    ({self.text['with']} {shapes})"]
@@ -183,13 +182,13 @@ class _Writer:
         for k, (parent, grad) in enumerate(zip(op.ctx.parents, step.input_grads)):
             if grad is None or not parent.requires_grad:
                 continue
-            equation = fill_placeholders(f"d{rule.inputs[k]} = {rule.gradients[k]}", names) \
-                if rule is not None and k < len(rule.inputs) else f"d{graph.name(parent)}"
+            equation = graph.gradient_equation(op, k) or f"d{graph.name(parent)}"
             lines.append(f"      {equation}    → {self.result(parent, grad)}")
         lines += self.collapse_notes(op)
         return lines
 
     def result(self, tensor: Any, grad: np.ndarray) -> str:
+        """A gradient's shape and, when small, its value on one line."""
         if grad.size > MAX_CHAIN_ELEMENTS:
             return self.shape(tensor)
         return f"{self.shape(tensor)} {dag.format_array(grad, self.precision).replace(chr(10), '')}"
@@ -205,6 +204,7 @@ class _Writer:
     # ------------------------------------------------------------------ the chains, element by element
 
     def chains(self, steps: list[dag.Step], grads: dict[int, np.ndarray], chosen: list[Any] | None) -> list[str]:
+        """The chain rule for every element of each chosen parameter, in the order backward reached them."""
         graph = self.graph
         order = [p for step in steps for p in step.op.ctx.parents if p._ctx is None and p.requires_grad]
         parameters = list({id(p): p for p in order if chosen is None or any(p is c for c in chosen)}.values())

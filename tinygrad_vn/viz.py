@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from . import dag
-from .rules import fill_placeholders, rule_of
+from .rules import rule_of
 
 MODES = ("forward", "backward", "both")
 FORMATS = ("svg", "png", "pdf")
@@ -215,15 +215,6 @@ class _Drawer:
         framed = [f"subgraph cluster_{prefix} {{", f"label={_quote(title)} fontsize=14", *lines, "}"]
         return [f"\t{line}\n" for line in framed]
 
-    def _placeholder_names(self, op: dag.Op) -> tuple[Any, dict[str, str]]:
-        rule = rule_of(op.ctx.fn)
-        if rule is None:
-            return None, {}
-        names = {ph: self.graph.name(p) for ph, p in zip(rule.inputs, op.ctx.parents)}
-        if rule.output:
-            names[rule.output] = self.graph.name(op.output)
-        return rule, names
-
     def _edge_label(self, op: dag.Op, k: int) -> str:
         """For an op of several inputs, which argument the edge feeds: its placeholder (``A``) or position."""
         if len(op.ctx.parents) < 2:
@@ -253,8 +244,7 @@ class _Drawer:
         for op in graph.ops:
             op_id = self._group(f"{prefix}o{op.position}", op.module, prefix)
             if op_id == f"{prefix}o{op.position}":
-                rule, names = self._placeholder_names(op)
-                formula = [fill_placeholders(rule.forward, names)] if rule is not None else []
+                formula = [f for f in (graph.formula(op),) if f]
                 nodes.append((op_id, op.module, f"label={_quote(chr(10).join([op.name, *formula]))} {STYLE['op']}"))
             for k, parent in enumerate(op.ctx.parents):
                 tail = self._group(ids[id(parent)], self.module_of.get(id(parent)), prefix)
@@ -310,13 +300,13 @@ class _Drawer:
 
     def _rule_lines(self, op: dag.Op) -> list[str]:
         """The op's gradient rule with this graph's names, one line per input that needs a gradient."""
-        rule, names = self._placeholder_names(op)
+        rule = rule_of(op.ctx.fn)
         if rule is None:
             return ["(no rule stated)"]
         if not rule.inputs:
             return [rule.rule]
-        lines = [fill_placeholders(f"d{ph} = {g}", names)
-                 for ph, g, parent in zip(rule.inputs, rule.gradients, op.ctx.parents) if parent.requires_grad]
+        lines = [self.graph.gradient_equation(op, k) for k, parent in enumerate(op.ctx.parents)
+                 if parent.requires_grad and k < len(rule.inputs)]
         collapsed = dag.collapse(self.graph, op)
         return [*lines, f"⇒ {collapsed[1]}"] if collapsed and collapsed[1] else lines
 
