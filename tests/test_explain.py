@@ -129,7 +129,8 @@ def test_a_batch_sums_the_chain_over_its_paths():
     loss = F.binary_cross_entropy(model(Tensor(np.array([[0.0], [0.5]]), name="x")),
                                   Tensor(np.array([[0.0], [0.5]]), name="y"))
     text = tg.explain(loss, model)
-    assert "∂L/∂b1(2) = sum over 2 paths:" in text
+    assert "∂L/∂b1(2) = sum over 2 paths:\n    ∂L/∂ŷ1 · ∂ŷ1/∂z1(2) · ∂z1(2)/∂b1(2) = 3.38 · 0.126 · 1\n" in text
+    assert "    ∂L/∂ŷ2 · ∂ŷ2/∂z2(2) · ∂z2(2)/∂b1(2) = 1.59 · 0.115 · 1\n    = 0.609" in text
     assert model[2].bias.grad is None
 
 
@@ -170,3 +171,13 @@ def test_module_import_keeps_explain_a_function():
 
     assert callable(tg.explain) and isinstance(tg.viz.draw, type(tg.viz.to_dot))
     assert isinstance(nn.Linear(1, 1), nn.Module)
+
+
+def test_a_dead_relu_and_a_shared_input_are_spelled_out():
+    w = Tensor([[0.5, -1.0]], requires_grad=True, name="w")
+    relu = tg.explain((Tensor([[2.0]], name="x") @ w).relu().sum())
+    assert "∂L/∂w11 = [(x·w)[1] > 0] · x\n        = [1 > 0] · 2\n        = 2" in relu
+    assert "∂L/∂w12 = 0    (no path carries a gradient here: one of its factors is 0)" in relu
+    a = Tensor([1.0, 2.0], requires_grad=True, name="a")
+    shared = tg.explain((a + a).sum())
+    assert "∂L/∂a1 = sum over 2 paths:\n    ∂L/∂ℓ1 · ∂ℓ1/∂a1 = 1 · 1\n    ∂L/∂ℓ1 · ∂ℓ1/∂a1 = 1 · 1\n    = 2" in shared

@@ -49,6 +49,7 @@ TEXT = {
                      "tensors of at most {tensors})",
         "more_paths": "… and {count} more paths",
         "paths": "sum over {count} paths:",
+        "no_path": "(no path carries a gradient here: one of its factors is 0)",
     },
     "vi": {
         "title": "Lan truyền ngược (backpropagation) của {loss}: các phương trình đạo hàm engine đã áp dụng, "
@@ -66,6 +67,7 @@ TEXT = {
                      "{tensors} phần tử)",
         "more_paths": "… và {count} đường khác",
         "paths": "tổng trên {count} đường:",
+        "no_path": "(không có đường nào truyền đạo hàm tới đây: một thừa số bằng 0)",
     },
 }
 
@@ -223,10 +225,14 @@ class _Writer:
     def chain(self, parameter: Any, index: int, paths: list[list[_Edge]],
               value: float) -> list[str]:
         left = f"∂{self.loss}/∂{self.element(parameter, index)}"
-        if len(paths) != 1:
+        if not paths:
+            return [f"{left} = 0    {self.text['no_path']}"]
+        if len(paths) > 1:
             shown = [f"{left} = {self.text['paths'].format(count=len(paths))}"]
             for path in paths[:MAX_PATHS]:
                 factors = self.factors(path)
+                if len(factors) == 1 < len(path):
+                    factors = self.factors(path, merge=False)
                 shown.append("    " + " · ".join(f"∂{f.upper}/∂{f.lower}" for f in factors) + " = "
                              + " · ".join(self.number(f.value) for f in factors))
             if len(paths) > MAX_PATHS:
@@ -249,8 +255,8 @@ class _Writer:
     def element(self, tensor: Any, index: int) -> str:
         return _element_name(self.graph, tensor, index)
 
-    def factors(self, path: list[_Edge]) -> list[_Factor]:
-        """The path's steps (loss first) merged between tensors with primary names into chain factors."""
+    def factors(self, path: list[_Edge], merge: bool = True) -> list[_Factor]:
+        """The path's steps (loss first) as chain factors, merged between tensors with primary names."""
         graph = self.graph
         factors: list[_Factor] = []
         upper = (graph.root, 0)
@@ -259,7 +265,7 @@ class _Writer:
             step, k, _, i, _ = edge
             pending.append(edge)
             lower = step.op.ctx.parents[k]
-            if graph.is_primary(lower) or edge is path[-1]:
+            if not merge or graph.is_primary(lower) or edge is path[-1]:
                 factors.append(self.factor(upper, (lower, i), pending))
                 upper, pending = (lower, i), []
         return factors
@@ -402,6 +408,6 @@ def _paths(edges: dict[tuple[int, int], list[_Edge]],
         if node == goal:
             found.append(path)
             continue
-        for edge in edges.get(node, []):
+        for edge in reversed(edges.get(node, [])):
             stack.append(((id(edge[0].op.output), edge[2]), [edge, *path]))
     return found
