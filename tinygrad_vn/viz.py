@@ -82,11 +82,14 @@ def draw(root: Any, mode: str = "forward", *, model: Any = None, names: Mapping[
         raise ValueError(f"collapse must be None or 'module', got {collapse!r}")
     graph = dag.build(root, model=model, names=names)
     drawer = _Drawer(graph, show_values, show_grads, collapse == "module", max_elements)
-    body: list[str] = []
+    pictures = []
     if mode in ("forward", "both"):
-        body += drawer.forward("f", "Feedforward" if mode == "both" else None)
+        pictures.append(drawer.forward("f", "Feedforward" if mode == "both" else None))
     if mode in ("backward", "both"):
-        body += drawer.backward("b", "Backpropagation" if mode == "both" else None)
+        pictures.append(drawer.backward("b", "Backpropagation" if mode == "both" else None))
+    if rankdir == "LR":  # dot places the first of two unconnected pictures at the bottom when drawing LR
+        pictures.reverse()
+    body = [line for picture in pictures for line in picture]
     return graphviz.Digraph(
         "tinygrad_vn", body=body,
         graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35", "fontname": "Helvetica"},
