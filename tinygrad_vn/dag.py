@@ -128,13 +128,14 @@ def build(root: Any, model: Any = None, names: Mapping[str, Any] | None = None) 
     return graph
 
 
-def _module_of_parameter(dotted: str) -> str:
+def module_of_parameter(dotted: str) -> str:
+    """The module that owns a parameter: ``"0"`` for ``"0.weight"`` (``""`` for the model itself)."""
     return dotted.rpartition(".")[0]
 
 
 def _assign_modules(graph: Graph, modules: dict[str, Any]) -> dict[str, int]:
     """Set ``op.module`` where it can be told; return each parameter-owning module's layer number."""
-    owner = {pid: _module_of_parameter(n) for pid, n in graph.parameter_names.items()}
+    owner = {pid: module_of_parameter(n) for pid, n in graph.parameter_names.items()}
     layer_numbers: dict[str, int] = {}
     for module_name in owner.values():
         layer_numbers.setdefault(module_name, len(layer_numbers) + 1)

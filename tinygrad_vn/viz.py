@@ -33,7 +33,7 @@ backward pass with the engine's hook; every ``.grad`` is left as it was.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -153,8 +153,8 @@ class _Drawer:
         """Each op output and parameter that lives inside a module, by ``id``."""
         owners = {id(op.output): op.module for op in self.graph.ops if op.module is not None}
         for pid, dotted in self.graph.parameter_names.items():
-            if dotted.rpartition(".")[0] in self.graph.modules:
-                owners[pid] = dotted.rpartition(".")[0]
+            if dag.module_of_parameter(dotted) in self.graph.modules:
+                owners[pid] = dag.module_of_parameter(dotted)
         return owners
 
     def _kind(self, tensor: Any) -> str:
@@ -186,7 +186,7 @@ class _Drawer:
         return list(self.graph.modules).index(module)
 
     def _emit(self, nodes: list[tuple[str, str | None, str]], edges: list[tuple[str, str, str, str]],
-              prefix: str, title: str | None, module_label: Any) -> list[str]:
+              prefix: str, title: str | None, module_label: Callable[[str], str]) -> list[str]:
         """DOT lines: nodes grouped into module clusters (or boxes), then edges, inside an optional frame."""
         lines: list[str] = []
         by_module: dict[str | None, list[str]] = {}
@@ -258,7 +258,7 @@ class _Drawer:
     def _forward_module_label(self, module: str) -> str:
         graph = self.graph
         parameters = [f"{d} {dag.format_shape(graph.tensors[graph.position[pid]].shape)}"
-                      for pid, d in graph.parameter_names.items() if d.rpartition(".")[0] == module]
+                      for pid, d in graph.parameter_names.items() if dag.module_of_parameter(d) == module]
         outputs = [op.output for op in graph.ops if op.module == module]
         last = outputs[-1]
         return "\n".join([f"{module}: {type(graph.modules[module]).__name__}", *parameters,
