@@ -35,12 +35,15 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import dag
 from .rules import rule_of
+
+if TYPE_CHECKING:
+    import graphviz
 
 MODES = ("forward", "backward", "both")
 FORMATS = ("svg", "png", "pdf")
@@ -68,7 +71,7 @@ class GraphvizNotFoundError(RuntimeError):
 
 def draw(root: Any, mode: str = "forward", *, model: Any = None, names: Mapping[str, Any] | None = None,
          show_values: bool = True, show_grads: bool = True, rankdir: str = "LR", collapse: str | None = None,
-         max_elements: int = 8) -> Any:
+         max_elements: int = 8) -> graphviz.Digraph:
     """The graph behind ``root`` as a ``graphviz.Digraph`` (``mode``: "forward", "backward" or "both").
 
     ``collapse="module"`` draws each module of ``model`` as one box. See the module docstring for
