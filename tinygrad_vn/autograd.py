@@ -135,7 +135,7 @@ def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = Fal
                            "no input with requires_grad=True contributed to it")
     seed = _seed_gradient(root, grad)
     grads: dict[int, np.ndarray] = {id(root): seed}
-    for tensor in reversed(_topological_order(root)):
+    for tensor in reversed(topological_order(root)):
         g = grads.pop(id(tensor), None)
         if g is None:
             continue
@@ -183,8 +183,12 @@ def _seed_gradient(root: Any, grad: Any) -> np.ndarray:
     return seed
 
 
-def _topological_order(root: Any) -> list[Any]:
-    """Tensors that need a gradient, inputs before the ops that use them (iterative DFS)."""
+def topological_order(root: Any, every_input: bool = False) -> list[Any]:
+    """Tensors that need a gradient, inputs before the ops that use them (iterative DFS).
+
+    With ``every_input`` the walk also takes inputs that need no gradient (data, targets, constants),
+    as the graph drawer wants.
+    """
     order: list[Any] = []
     visited: set[int] = set()
     stack: list[tuple[Any, bool]] = [(root, False)]
@@ -200,7 +204,7 @@ def _topological_order(root: Any) -> list[Any]:
         ctx = tensor._ctx
         if ctx is not None:
             for parent in ctx.parents:
-                if parent.requires_grad and id(parent) not in visited:
+                if (every_input or parent.requires_grad) and id(parent) not in visited:
                     stack.append((parent, False))
     return order
 

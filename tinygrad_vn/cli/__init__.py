@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUBCOMMANDS = ("demo",)
+SUBCOMMANDS = ("demo", "graph", "explain")
 
 
 def build_parser() -> argparse.ArgumentParser:
