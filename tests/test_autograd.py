@@ -200,6 +200,14 @@ def test_no_grad_is_per_thread() -> None:
     assert seen == [True]
 
 
+def test_backward_works_inside_no_grad() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * x).sum()
+    with tg.no_grad():
+        loss.backward()
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+
+
 def test_detach_cuts_the_graph() -> None:
     x = Tensor([2.0], requires_grad=True)
     y = x * 3

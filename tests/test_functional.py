@@ -57,6 +57,21 @@ def test_every_loss_value_and_gradient_for_every_reduction(loss: str, reduction:
     assert tg.gradcheck(lambda t: fn(t, reduction), [leaf(x)])
 
 
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_float32_losses_agree_with_float64(loss: str) -> None:
+    fn, x = LOSSES[loss]
+    grads = []
+    for dtype in (np.float32, np.float64):
+        t = Tensor(x, dtype=dtype, requires_grad=True)
+        out = fn(t, "mean")
+        assert out.dtype == dtype
+        out.backward()
+        assert t.grad.dtype == dtype
+        grads.append((out.item(), t.grad.data))
+    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-5)
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-4, atol=1e-6)
+
+
 def test_default_reduction_is_mean() -> None:
     for loss, (fn, x) in LOSSES.items():
         default = {"mse": lambda t: F.mse_loss(t, BINARY), "bce": lambda t: F.binary_cross_entropy(t, BINARY),

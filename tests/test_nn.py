@@ -66,6 +66,15 @@ def test_named_parameters_use_dotted_names() -> None:
     assert "scale" in net.state_dict() and "scale" not in dict(net.named_parameters())
 
 
+def test_modules_held_in_lists_are_named_by_position() -> None:
+    class Stack(nn.Module):
+        def __init__(self) -> None:
+            self.blocks = [nn.Linear(2, 2), nn.Linear(2, 1)]
+
+    names = [n for n, _ in Stack().named_parameters()]
+    assert names == ["blocks.0.weight", "blocks.0.bias", "blocks.1.weight", "blocks.1.bias"]
+
+
 def test_a_shared_module_contributes_its_parameters_once() -> None:
     class Tied(nn.Module):
         def __init__(self) -> None:

@@ -456,7 +456,7 @@ def normalize_axes(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, 
 
 def _spread(grad: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
     """Broadcast the gradient of a reduction back over the reduced axes."""
-    if not keepdims and axes:
+    if not keepdims:
         grad = np.expand_dims(grad, axes)
     return np.broadcast_to(grad, shape)
 

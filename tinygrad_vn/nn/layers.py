@@ -43,7 +43,10 @@ class Linear(Module):
 
 
 class Maxout(Module):
-    """max(X·W₁ + b₁, X·W₂ + b₂, …) over ``pieces`` linear pieces (the lecture's Maxout unit)."""
+    """max(X·W₁ + b₁, X·W₂ + b₂, …) over ``pieces`` linear pieces (the lecture's Maxout unit).
+
+    Like ``Linear`` it takes inputs of shape (…, in_features) and returns (…, out_features).
+    """
 
     def __init__(self, in_features: int, out_features: int, pieces: int = 2, dtype: Any = np.float32) -> None:
         if pieces < 1:
