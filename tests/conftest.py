@@ -1,7 +1,8 @@
 """Shared test set-up: the kernel backend under test and hypothesis's settings.
 
 Run the suite on one backend with ``pytest --backend numpy`` (or ``numba``); without the option the
-backend comes from ``TINYGRAD_VN_BACKEND`` as in normal use (default ``numba``).
+backend comes from ``TINYGRAD_VN_BACKEND`` as in normal use (default ``numba``). Property tests run
+25 examples each; ``HYPOTHESIS_PROFILE=thorough`` runs 300.
 """
 
 import os
@@ -14,6 +15,8 @@ from hypothesis import HealthCheck, settings
 import tinygrad_vn as tg
 
 settings.register_profile("tinygrad_vn", max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=300, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "tinygrad_vn"))
 
