@@ -33,16 +33,27 @@ def set_grad_enabled(enabled: bool) -> None:
     _state.enabled = bool(enabled)
 
 
+def _saved_modes() -> list[bool]:
+    """This thread's stack of the modes that open ``no_grad`` blocks will restore."""
+    if not hasattr(_state, "saved"):
+        _state.saved = []
+    return _state.saved
+
+
 class no_grad(contextlib.ContextDecorator):
-    """Context manager and decorator under which no op is recorded (e.g. evaluation, updates)."""
+    """Context manager and decorator under which no op is recorded (e.g. evaluation, updates).
+
+    One instance may be entered again before it exits (a decorated recursive function, threads):
+    the mode to restore lives on a per-thread stack, not on the instance.
+    """
 
     def __enter__(self) -> no_grad:
-        self._previous = is_grad_enabled()
+        _saved_modes().append(is_grad_enabled())
         set_grad_enabled(False)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        set_grad_enabled(self._previous)
+        set_grad_enabled(_saved_modes().pop())
 
 
 class Context:
@@ -219,8 +230,9 @@ def _checked_gradient(ctx: Context, parent: Any, grad: Any) -> np.ndarray:
 
 
 def _accumulate_into_grad(tensor: Any, grad: np.ndarray) -> None:
-    grad = grad.astype(tensor.data.dtype, copy=False)
     if tensor.grad is None:
-        tensor.grad = type(tensor)._from_op(grad, None)
+        # A copy: ops may pass one array to several inputs, and the user may change .grad in place.
+        tensor.grad = type(tensor)._from_op(np.array(grad, dtype=tensor.data.dtype), None)
     else:
+        grad = grad.astype(tensor.data.dtype, copy=False)
         tensor.grad = type(tensor)._from_op(tensor.grad.data + grad, None)
