@@ -68,3 +68,17 @@ def test_fused_linear_passes_gradcheck(backend: str) -> None:
     for activation in ("identity", "relu", "sigmoid", "tanh"):
         assert tg.gradcheck(lambda a, w, b, act=activation: F.linear_activation(a, w, b, act),
                             (x, layer.weight, layer.bias))
+
+
+def test_fuse_false_records_every_layer(backend: str) -> None:
+    model = nn.Sequential(nn.Linear(3, 2), nn.Sigmoid())
+    model.fuse = False
+    out = model(Tensor(np.ones((2, 3), np.float32)))
+    assert out.grad_fn.name == "Sigmoid" and out.grad_fn.parents[0].grad_fn.name == "Add"
+
+
+def test_explain_states_the_fused_rule(backend: str) -> None:
+    model = nn.mlp([3, 4, 2], "tanh")
+    loss = F.cross_entropy(model(Tensor(np.ones((2, 3), np.float32))), np.array([0, 1]))
+    text = tg.explain(loss)
+    assert "Linear+Tanh" in text and "(1 − " in text and "no gradient rule" not in text

@@ -106,7 +106,7 @@ class Div(Function):
 
 
 class Pow(Function):
-    """C = A ** B; dA = dC ⊙ B ⊙ A^(B−1), dB = dC ⊙ C ⊙ ln A (taken as 0 where A ≤ 0)."""
+    """C = A ** B; dA = dC ⊙ B ⊙ A^(B−1) (0 where B = 0, even at A = 0), dB = dC ⊙ C ⊙ ln A (0 where A ≤ 0)."""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -119,7 +119,9 @@ class Pow(Function):
         a, b, out = ctx.saved
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = unbroadcast(grad * b * np.power(a, b - 1), a.shape)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                slope = np.where(b == 0, 0, b * np.power(a, b - 1))
+            grad_a = unbroadcast(grad * slope, a.shape)
         if ctx.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
@@ -542,7 +544,7 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
         axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(axes)
-        if sorted(ax % max(a.ndim, 1) for ax in axes) != list(range(a.ndim)):
+        if sorted(ax + a.ndim if ax < 0 else ax for ax in axes) != list(range(a.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of a {a.ndim}-D tensor's axes")
         ctx.inverse = tuple(np.argsort([ax % a.ndim for ax in axes]))
         return a.transpose(axes)
@@ -656,9 +658,18 @@ class FusedLinear(Function):
         return grad_x, grad_w, grad_b
 
 
+_FUSED_RULES = {
+    "identity": ("Linear", "Z = X · W + b; dX = dZ · Wᵀ, dW = Xᵀ · dZ, db = Σ_rows dZ."),
+    "relu": ("Linear+ReLU", "A = max(0, X · W + b); dX = (dA ⊙ [A > 0]) · Wᵀ, dW = Xᵀ · (dA ⊙ [A > 0]), "
+                            "db = Σ_rows dA ⊙ [A > 0]."),
+    "sigmoid": ("Linear+Sigmoid", "A = σ(X · W + b); dX = (dA ⊙ A ⊙ (1 − A)) · Wᵀ, "
+                                  "dW = Xᵀ · (dA ⊙ A ⊙ (1 − A)), db = Σ_rows dA ⊙ A ⊙ (1 − A)."),
+    "tanh": ("Linear+Tanh", "A = tanh(X · W + b); dX = (dA ⊙ (1 − A²)) · Wᵀ, dW = Xᵀ · (dA ⊙ (1 − A²)), "
+                            "db = Σ_rows dA ⊙ (1 − A²)."),
+}
+
 FUSED_LINEAR: dict[str, type[FusedLinear]] = {
-    activation: type(label, (FusedLinear,), {"activation": activation, "__doc__": FusedLinear.__doc__})
-    for activation, label in
-    (("identity", "Linear"), ("relu", "Linear+ReLU"), ("sigmoid", "Linear+Sigmoid"), ("tanh", "Linear+Tanh"))
+    activation: type(label, (FusedLinear,), {"activation": activation, "__doc__": f"{rule}\n\n{FusedLinear.__doc__}"})
+    for activation, (label, rule) in _FUSED_RULES.items()
 }
 """The fused op for each activation that a Linear layer can absorb."""

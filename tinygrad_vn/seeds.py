@@ -41,6 +41,7 @@ def seed000_network(dtype: type = np.float64) -> nn.Sequential:
     ``2.weight`` = [w11(2), w21(2)]ᵀ, ``2.bias`` = [b1(2)].
     """
     model = nn.Sequential(nn.Linear(1, 2, dtype=dtype), nn.Sigmoid(), nn.Linear(2, 1, dtype=dtype), nn.Sigmoid())
+    model.fuse = False  # every z and a of the note stays a node of its own, to draw and explain
     model.load_state_dict({
         "0.weight": np.array([[0.5, 1.0]]), "0.bias": np.array([0.0, 0.0]),
         "2.weight": np.array([[1.0], [0.5]]), "2.bias": np.array([1.0]),

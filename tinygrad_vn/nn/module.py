@@ -61,9 +61,15 @@ class Module:
                     yield (f"{module_name}.{name}" if module_name else name), value
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
-        """Tensors that require a gradient, with dotted names such as ``"0.weight"``."""
+        """Tensors that require a gradient, with dotted names such as ``"0.weight"``.
+
+        A tensor reachable twice (a module used in two places) is listed once, under its first name,
+        so that an optimizer updates it once per step.
+        """
+        seen: set[int] = set()
         for name, t in self.named_tensors(prefix):
-            if t.requires_grad:
+            if t.requires_grad and id(t) not in seen:
+                seen.add(id(t))
                 yield name, t
 
     def parameters(self) -> list[Tensor]:
@@ -138,7 +144,14 @@ class Module:
 
 
 class Sequential(Module):
-    """Modules applied one after another; indexable, with children named "0", "1", …"""
+    """Modules applied one after another; indexable, with children named "0", "1", …
+
+    With ``fuse`` true (the default), a Linear layer and the ReLU, Sigmoid or Tanh after it run as one
+    fused node (``ops.FusedLinear``, drawn and explained as ``Linear+ReLU``): the same numbers, faster.
+    Set ``model.fuse = False`` to record every layer as its own ops, as the course notes draw them.
+    """
+
+    fuse = True
 
     def __init__(self, *modules: Module) -> None:
         for i, module in enumerate(modules):
@@ -154,7 +167,7 @@ class Sequential(Module):
         """Apply the layers in order; a layer with ``forward_fused`` (Linear) may absorb the next one."""
         layers, i = self.layers, 0
         while i < len(layers):
-            fuse = getattr(layers[i], "forward_fused", None)
+            fuse = getattr(layers[i], "forward_fused", None) if self.fuse else None
             result = fuse(x, layers[i + 1] if i + 1 < len(layers) else None) if fuse is not None else None
             if result is None:
                 x, i = layers[i](x), i + 1
