@@ -3,8 +3,9 @@
 Kernels are compiled serial (``nogil=True``) and parallelised here by splitting their flat or row
 range into one chunk per thread. That keeps Numba's own threading layers out of the process: its
 default ``omp`` layer, alternating with OpenBLAS, slowed NumPy matmul 10-15× on this machine, and
-``workqueue`` costs about 113 µs per launch. Handing a chunk to this pool costs about 30 µs, so
-arrays below :data:`PARALLEL_MIN_ELEMENTS` run on the calling thread alone.
+``workqueue`` costs about 113 µs per launch. Handing a chunk to this pool costs 30 µs on an idle
+machine and about 200 µs on this shared 2-core one (the other core is often busy), so only work of at
+least :data:`PARALLEL_MIN_WORK` is split; below it the calling thread runs the kernel alone.
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-PARALLEL_MIN_ELEMENTS = 1 << 17
-"""Below this many elements a kernel runs serially (measured: see benchmarks/RESULTS.md)."""
+PARALLEL_MIN_WORK = 1 << 21
+"""Work (elements × ``EXP_COST`` for kernels that evaluate exp, elements otherwise) below which a kernel
+runs serially. Measured here with both threads against one: sigmoid (exp) broke even near 2¹⁸ elements,
+relu's backward (a memory-bound select) near 2²¹."""
+
+EXP_COST = 8
+"""How many plain elementwise operations one exp-based element counts for, in ``work``."""
 
 def _available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -51,12 +57,12 @@ def run_split(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], param
               work: int | None = None) -> None:
     """Run ``kernel(*arrays, *params)``, split along axis 0 of every array across the threads.
 
-    ``work`` is the element count that decides whether splitting pays (default: ``len(arrays[0])``).
+    ``work`` decides whether splitting pays (default: ``len(arrays[0])``; see :data:`PARALLEL_MIN_WORK`).
     Every array must have the same length along axis 0; each chunk must be independent of the others.
     """
     rows = len(arrays[0])
     threads = min(_state["threads"], rows)
-    if threads <= 1 or (rows if work is None else work) < PARALLEL_MIN_ELEMENTS:
+    if threads <= 1 or (rows if work is None else work) < PARALLEL_MIN_WORK:
         kernel(*arrays, *params)
         return
     bounds = np.linspace(0, rows, threads + 1).astype(np.int64)

@@ -6,8 +6,8 @@ float64, empty arrays, mixed dtypes, softmax along an axis other than the last, 
 indices. Matrix products are not here: NumPy's BLAS beats any Numba GEMM measured on this machine
 (a hand-written one reached 0.27-0.36× of it), so ``matmul`` and ``linear`` resolve to ``reference``.
 
-Inputs may be non-contiguous; they are copied to C order first. Outputs are fresh arrays. Work of at
-least ``_pool.PARALLEL_MIN_ELEMENTS`` elements is split across the kernel threads.
+Inputs may be non-contiguous; they are copied to C order first. Outputs are fresh arrays. Work of
+``_pool.PARALLEL_MIN_WORK`` or more (exp-based kernels count each element 8 times) is split across threads.
 """
 
 from __future__ import annotations
@@ -17,26 +17,36 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _loops, reference
-from ._pool import run_split
+from ._pool import EXP_COST, run_split
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _compiled_dtype(*arrays: np.ndarray) -> bool:
+def _compiled_dtype(first: np.ndarray, *others: np.ndarray) -> bool:
     """True when the compiled loops handle these arrays: one float dtype, same shape, non-empty."""
-    first = arrays[0]
-    return (
-        first.dtype in _FLOATS
-        and first.size > 0
-        and all(a.dtype == first.dtype and a.shape == first.shape for a in arrays[1:])
-    )
+    dtype, shape = first.dtype, first.shape
+    if dtype not in _FLOATS or first.size == 0:
+        return False
+    for other in others:
+        if other.dtype != dtype or other.shape != shape:
+            return False
+    return True
+
+
+_EXP_LOOPS = frozenset({_loops.sigmoid, _loops.tanh, _loops.elu, _loops.swish, _loops.swish_backward, _loops.softmax,
+                        _loops.log_softmax, _loops.log_softmax_backward, _loops.cross_entropy})
+"""Loops that evaluate exp per element: worth splitting across threads at smaller sizes."""
+
+
+def _work(loop: Callable[..., None], size: int) -> int:
+    return size * EXP_COST if loop in _EXP_LOOPS else size
 
 
 def _elementwise(loop: Callable[..., None], inputs: tuple[np.ndarray, ...], params: tuple = ()) -> np.ndarray:
     """Run an elementwise loop over flat C-ordered copies of ``inputs`` into a fresh output."""
     flat = tuple(np.ascontiguousarray(a).reshape(-1) for a in inputs)
     out = np.empty(inputs[0].shape, inputs[0].dtype)
-    run_split(loop, (*flat, out.reshape(-1)), params)
+    run_split(loop, (*flat, out.reshape(-1)), params, work=_work(loop, out.size))
     return out
 
 
@@ -53,7 +63,7 @@ def _rowwise(loop: Callable[..., None], inputs: tuple[np.ndarray, ...]) -> np.nd
     """Run a row loop over (rows, last axis) views of ``inputs`` into a fresh output."""
     rows = tuple(_rows(a) for a in inputs)
     out = np.empty(inputs[0].shape, inputs[0].dtype)
-    run_split(loop, (*rows, out.reshape(rows[0].shape)), work=inputs[0].size)
+    run_split(loop, (*rows, out.reshape(rows[0].shape)), work=_work(loop, out.size))
     return out
 
 
@@ -175,7 +185,7 @@ def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, n
     probs = np.empty(logits.shape, logits.dtype)
     losses = np.empty(logits.shape[0], logits.dtype)
     run_split(_loops.cross_entropy, (np.ascontiguousarray(logits), indices, losses, probs),
-              work=logits.size)
+              work=_work(_loops.cross_entropy, logits.size))
     return losses, probs
 
 

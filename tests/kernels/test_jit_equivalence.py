@@ -172,7 +172,7 @@ def test_extremes_stay_finite_and_saturate() -> None:
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_split_across_threads_matches_reference(threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_pool, "PARALLEL_MIN_ELEMENTS", 64)
+    monkeypatch.setattr(_pool, "PARALLEL_MIN_WORK", 64)
     previous = _pool.get_threads()
     _pool.set_threads(threads)
     try:
