@@ -27,10 +27,7 @@ def _compiled_dtype(first: np.ndarray, *others: np.ndarray) -> bool:
     dtype, shape = first.dtype, first.shape
     if dtype not in _FLOATS or first.size == 0:
         return False
-    for other in others:
-        if other.dtype != dtype or other.shape != shape:
-            return False
-    return True
+    return all(other.dtype == dtype and other.shape == shape for other in others)
 
 
 _EXP_LOOPS = frozenset({_loops.sigmoid, _loops.tanh, _loops.elu, _loops.swish, _loops.swish_backward, _loops.softmax,
