@@ -11,6 +11,8 @@ Accuracy (checked against NumPy by the kernel tests): a few ulp in both precisio
 the smallest normal result give 0 (NumPy gives a subnormal); above the largest finite result, inf.
 
 When Numba's JIT is disabled (``NUMBA_DISABLE_JIT=1``) the Python fallbacks below are what runs.
+Numba's on-disk cache watches only the file that defines each kernel (``_loops.py``): after editing
+this one, run ``tinygrad-vn warmup --clear``.
 """
 
 from __future__ import annotations
