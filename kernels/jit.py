@@ -6,7 +6,8 @@ float64, empty arrays, mixed dtypes, softmax along an axis other than the last, 
 indices. Matrix products are not here: NumPy's BLAS beats any Numba GEMM measured on this machine
 (a hand-written one reached 0.27-0.36× of it), so ``matmul`` and ``linear`` resolve to ``reference``.
 
-Inputs may be non-contiguous; they are copied to C order first. Outputs are fresh arrays. Work of
+Inputs may be non-contiguous; they are copied to C order first. Outputs of 1 MiB or more come from
+``_buffers`` (reused once nothing refers to them), smaller ones are fresh. Work of
 ``_pool.PARALLEL_MIN_WORK`` or more (exp-based kernels count each element 8 times) is split across threads.
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import _loops, reference
+from . import _buffers, _loops, reference
 from ._pool import EXP_COST, run_split
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -42,7 +43,7 @@ def _work(loop: Callable[..., None], size: int) -> int:
 def _elementwise(loop: Callable[..., None], inputs: tuple[np.ndarray, ...], params: tuple = ()) -> np.ndarray:
     """Run an elementwise loop over flat C-ordered copies of ``inputs`` into a fresh output."""
     flat = tuple(np.ascontiguousarray(a).reshape(-1) for a in inputs)
-    out = np.empty(inputs[0].shape, inputs[0].dtype)
+    out = _buffers.empty(inputs[0].shape, inputs[0].dtype)
     run_split(loop, (*flat, out.reshape(-1)), params, work=_work(loop, out.size))
     return out
 
@@ -59,7 +60,7 @@ def _last_axis(array: np.ndarray, axis: int) -> bool:
 def _rowwise(loop: Callable[..., None], inputs: tuple[np.ndarray, ...]) -> np.ndarray:
     """Run a row loop over (rows, last axis) views of ``inputs`` into a fresh output."""
     rows = tuple(_rows(a) for a in inputs)
-    out = np.empty(inputs[0].shape, inputs[0].dtype)
+    out = _buffers.empty(inputs[0].shape, inputs[0].dtype)
     run_split(loop, (*rows, out.reshape(rows[0].shape)), work=_work(loop, out.size))
     return out
 
@@ -179,7 +180,7 @@ def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, n
     indices = _class_indices(target, *logits.shape) if logits.ndim == 2 else None
     if indices is None or not _compiled_dtype(logits):
         return reference.cross_entropy(logits, target)
-    probs = np.empty(logits.shape, logits.dtype)
+    probs = _buffers.empty(logits.shape, logits.dtype)
     losses = np.empty(logits.shape[0], logits.dtype)
     run_split(_loops.cross_entropy, (np.ascontiguousarray(logits), indices, losses, probs),
               work=_work(_loops.cross_entropy, logits.size))
@@ -191,7 +192,7 @@ def cross_entropy_backward(probs: np.ndarray, target: np.ndarray, grad: np.ndarr
     indices = _class_indices(target, *probs.shape) if probs.ndim == 2 else None
     if indices is None or not _compiled_dtype(probs) or grad.shape != target.shape:
         return reference.cross_entropy_backward(probs, target, grad)
-    out = np.empty(probs.shape, probs.dtype)
+    out = _buffers.empty(probs.shape, probs.dtype)
     row_grad = np.ascontiguousarray(grad, dtype=probs.dtype)
     run_split(_loops.cross_entropy_backward, (np.ascontiguousarray(probs), indices, row_grad, out),
               work=probs.size)
@@ -208,7 +209,7 @@ def linear_activation(x: np.ndarray, w: np.ndarray, b: np.ndarray, activation: s
     if x.ndim != 2 or w.ndim != 2 or b.shape != w.shape[1:] or not _compiled_dtype(x) or not (
             x.dtype == w.dtype == b.dtype):
         return reference.linear_activation(x, w, b, activation)
-    z = np.matmul(x, w)
+    z = np.matmul(x, w, out=_buffers.empty((x.shape[0], w.shape[1]), x.dtype))
     if z.size:
         _loops.bias_activation(z, np.ascontiguousarray(b), _ACTIVATION_CODES[activation])
     return z
@@ -218,7 +219,7 @@ def linear_activation_backward(y: np.ndarray, grad: np.ndarray, activation: str)
     """See ``reference.linear_activation_backward``: one pass for both gradients."""
     if y.ndim != 2 or not _compiled_dtype(y, grad):
         return reference.linear_activation_backward(y, grad, activation)
-    grad_z = np.empty(y.shape, y.dtype)
+    grad_z = _buffers.empty(y.shape, y.dtype)
     grad_bias = np.empty(y.shape[1], y.dtype)
     _loops.activation_backward_bias(np.ascontiguousarray(y), np.ascontiguousarray(grad),
                                     _ACTIVATION_CODES[activation], grad_z, grad_bias)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tinygrad_vn.kernels import _pool, jit, reference
+from tinygrad_vn.kernels import _buffers, _pool, jit, reference
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 # Below the smallest normal number the fast exp returns 0 where NumPy returns a subnormal (up to
@@ -220,3 +220,18 @@ def test_sgd_momentum_step_updates_like_reference(data: st.DataObject, dtype: ty
     reference.sgd_momentum_step(param, grad, velocity, 0.1, 0.9)
     assert_same(fast_velocity, velocity, dtype, 10.0)
     assert_same(fast_param, param, dtype, 10.0)
+
+
+def test_large_outputs_are_reused_only_once_nothing_refers_to_them() -> None:
+    _buffers.clear()
+    x = np.random.default_rng(0).standard_normal(1 << 19).astype(np.float32)
+    first = jit.relu(x)
+    second = jit.relu(x)
+    assert first is not second and np.array_equal(first, second)
+    view = first[:10]
+    address = second.__array_interface__["data"][0]
+    del first, second
+    third = jit.sigmoid(x)
+    assert third.__array_interface__["data"][0] == address  # the buffer nobody holds any more
+    np.testing.assert_array_equal(view, np.maximum(x[:10], 0))  # a view keeps its buffer out of reuse
+    assert_same(third, reference.sigmoid(x), np.float32)
