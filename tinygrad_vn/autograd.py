@@ -1,0 +1,219 @@
+"""The autodiff engine: how ops are recorded and how the backward pass walks them.
+
+An op is a :class:`Function` subclass with a static ``forward(ctx, *arrays, **attrs)`` and
+``backward(ctx, grad)`` written side by side on NumPy arrays. ``MyOp.apply(*tensors)`` runs the
+forward and, when gradients are wanted, records a :class:`Context` on the output that remembers the
+op, its inputs (in order, with repeats) and what the forward saved. :func:`backward` walks those
+contexts from the output back to the leaves in reverse topological order, iteratively, so graph
+depth is limited only by memory.
+
+This module knows nothing of the concrete ``Tensor`` class: ``apply`` builds its output with the
+type of its first tensor argument, which must provide ``_from_op`` and ``_lift``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops run now are recorded for backward."""
+    return getattr(_state, "enabled", True)
+
+
+def set_grad_enabled(enabled: bool) -> None:
+    """Turn recording of ops for backward on or off for this thread."""
+    _state.enabled = bool(enabled)
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager and decorator under which no op is recorded (e.g. evaluation, updates)."""
+
+    def __enter__(self) -> no_grad:
+        self._previous = is_grad_enabled()
+        set_grad_enabled(False)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        set_grad_enabled(self._previous)
+
+
+class Context:
+    """What one application of a Function remembers for its backward pass.
+
+    ``parents`` are the input tensors in call order; ``needs_input_grad`` says which of them want a
+    gradient; ``saved`` holds what the forward passed to :meth:`save_for_backward`. Forward code may
+    also set plain attributes (an axis, a slope) on the context.
+    """
+
+    def __init__(self, fn: type[Function], parents: tuple[Any, ...], attrs: dict[str, Any]) -> None:
+        self.fn = fn
+        self.parents = parents
+        self.attrs = attrs
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self.saved: tuple[Any, ...] = ()
+        self.released = False
+
+    @property
+    def name(self) -> str:
+        """The op's name, e.g. ``"Sigmoid"``."""
+        return self.fn.__name__
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays the backward will need; they are freed after backward unless retained."""
+        self.saved = arrays
+
+    def release(self) -> None:
+        """Drop the saved buffers; a later backward through this node raises a clear error."""
+        self.saved = ()
+        self.released = True
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+class Function:
+    """Base class of every op: subclass it with static ``forward`` and ``backward``.
+
+    ``forward(ctx, *arrays, **attrs)`` receives the inputs' arrays and returns the output array.
+    ``backward(ctx, grad)`` receives the output's gradient and returns one gradient per input (or
+    ``None`` for an input that needs none), each of that input's shape.
+    """
+
+    @classmethod
+    def apply(cls, *inputs: Any, **attrs: Any) -> Any:
+        """Run the op on ``inputs`` (tensors, or constants lifted to tensors) and record it."""
+        tensor_type = _tensor_type(cls, inputs)
+        like = next(x for x in inputs if isinstance(x, tensor_type))
+        tensors = tuple(x if isinstance(x, tensor_type) else tensor_type._lift(x, like) for x in inputs)
+        ctx = Context(cls, tensors, attrs)
+        out = cls.forward(ctx, *[t.data for t in tensors], **attrs)
+        if is_grad_enabled() and any(t.requires_grad for t in tensors):
+            ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            return tensor_type._from_op(out, ctx)
+        return tensor_type._from_op(out, None)
+
+    @staticmethod
+    def forward(ctx: Context, *arrays: Any, **attrs: Any) -> np.ndarray:
+        """Compute the output array (override in a subclass)."""
+        raise TypeError("Function subclasses must define a static forward(ctx, *arrays)")
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> Any:
+        """Return the inputs' gradients (override in a subclass)."""
+        raise TypeError(f"{ctx.name} defines no backward(ctx, grad)")
+
+
+def _tensor_type(fn: type[Function], inputs: Sequence[Any]) -> type:
+    for x in inputs:
+        if hasattr(type(x), "_from_op"):
+            return type(x)
+    raise TypeError(f"{fn.__name__}.apply needs at least one Tensor argument")
+
+
+BackwardHook = Callable[[Any, np.ndarray, tuple[Any, ...]], None]
+
+
+def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = False,
+             hook: BackwardHook | None = None) -> None:
+    """Backpropagate from ``root``, accumulating gradients into the leaves' ``.grad``.
+
+    ``hook(tensor, grad_out, input_grads)``, when given, is called for every op in the order the
+    backward pass applies them (this is how ``tg.explain`` learns what was computed).
+    """
+    if not root.requires_grad:
+        raise RuntimeError("backward() called on a tensor that does not require grad: "
+                           "no input with requires_grad=True contributed to it")
+    seed = _seed_gradient(root, grad)
+    grads: dict[int, np.ndarray] = {id(root): seed}
+    for tensor in reversed(_topological_order(root)):
+        g = grads.pop(id(tensor), None)
+        if g is None:
+            continue
+        ctx = tensor._ctx
+        if tensor._retains_grad or ctx is None:
+            _accumulate_into_grad(tensor, g)
+        if ctx is None:
+            continue
+        if ctx.released:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (at {ctx.name}): its saved "
+                "buffers were freed by the first backward. Pass retain_graph=True to the first "
+                "backward() if you need to call it again.")
+        input_grads = ctx.fn.backward(ctx, g)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        if len(input_grads) != len(ctx.parents):
+            raise RuntimeError(f"{ctx.name}.backward returned {len(input_grads)} gradients "
+                               f"for {len(ctx.parents)} inputs")
+        if hook is not None:
+            hook(tensor, g, input_grads)
+        for parent, parent_grad, needed in zip(ctx.parents, input_grads, ctx.needs_input_grad):
+            if not needed or parent_grad is None:
+                continue
+            parent_grad = _checked_gradient(ctx, parent, parent_grad)
+            key = id(parent)
+            previous = grads.get(key)
+            grads[key] = parent_grad if previous is None else previous + parent_grad
+        if not retain_graph:
+            ctx.release()
+
+
+def _seed_gradient(root: Any, grad: Any) -> np.ndarray:
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(f"backward() without a grad argument needs a scalar output, but this "
+                               f"tensor has shape {root.shape}; pass grad= of that shape (e.g. "
+                               "ones) or reduce it first (e.g. .sum() or .mean())")
+        return np.ones_like(root.data)
+    seed = np.asarray(grad.data if hasattr(grad, "data") and not isinstance(grad, np.ndarray) else grad,
+                      dtype=root.data.dtype)
+    if seed.shape != root.shape:
+        raise RuntimeError(f"backward(): grad has shape {seed.shape} but the tensor has shape {root.shape}")
+    return seed
+
+
+def _topological_order(root: Any) -> list[Any]:
+    """Tensors that need a gradient, inputs before the ops that use them (iterative DFS)."""
+    order: list[Any] = []
+    visited: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        tensor, children_done = stack.pop()
+        if children_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        ctx = tensor._ctx
+        if ctx is not None:
+            for parent in ctx.parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def _checked_gradient(ctx: Context, parent: Any, grad: Any) -> np.ndarray:
+    if not isinstance(grad, np.ndarray):
+        grad = np.asarray(grad, dtype=parent.data.dtype)
+    if grad.shape != parent.shape:
+        raise RuntimeError(f"{ctx.name}.backward returned a gradient of shape {grad.shape} "
+                           f"for an input of shape {parent.shape}")
+    return grad
+
+
+def _accumulate_into_grad(tensor: Any, grad: np.ndarray) -> None:
+    grad = grad.astype(tensor.data.dtype, copy=False)
+    if tensor.grad is None:
+        tensor.grad = type(tensor)._from_op(grad, None)
+    else:
+        tensor.grad = type(tensor)._from_op(tensor.grad.data + grad, None)

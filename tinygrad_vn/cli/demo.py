@@ -1,0 +1,46 @@
+"""``tinygrad-vn demo``: the seed 000 walk-through and the seed 004 network learning."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``demo`` subcommand."""
+    parser = subparsers.add_parser(
+        "demo", help="seed 000 computed by the engine beside the note's numbers; seed 004 trained",
+        description="Recompute every number of seed 000 (the 1-2-1 network computed by hand) with the "
+                    "engine and print it beside the note's value, then train seed 004's 2-3-4-1 network.")
+    parser.add_argument("--epochs", type=int, default=1500, help="seed 004 training epochs (default 1500)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print both walk-throughs; exit 1 if an engine value disagrees with the note."""
+    from tinygrad_vn import seeds
+
+    print("Seed 000: 'Neural network calculates by hand', second record x = 0.5, y = 0.5")
+    print(f"{'quantity':<14}{'engine':>12}{'note':>10}  agree")
+    step = seeds.seed000_step(seeds.seed000_network(), 0.5, 0.5)
+    disagreements = 0
+    for name, printed in seeds.SEED000_PRINTED.items():
+        value = step.values[name]
+        agree = abs(value - printed) <= 5e-4
+        disagreements += not agree
+        print(f"{name:<14}{value:>12.5f}{printed:>10g}  {'yes' if agree else 'NO'}")
+    model = seeds.seed000_network()
+    before = seeds.seed000_mean_loss(model)
+    x, y = seeds.seed000_records()
+    for xi, yi in zip(x[:, 0], y[:, 0]):
+        seeds.seed000_step(model, float(xi), float(yi))
+    print(f"One epoch over the three scaled records: mean loss J {before:.4f} -> {seeds.seed000_mean_loss(model):.4f}")
+
+    print(f"\nSeed 004: 2-3-4-1 sigmoid network on Learn/Sleep -> Is_Pass, {args.epochs} epochs")
+    run004 = seeds.train_seed004(epochs=args.epochs)
+    marks = sorted({0, 1, 10, 100, len(run004.losses) // 2, len(run004.losses) - 1})
+    for epoch in marks:
+        print(f"  epoch {epoch + 1:>5}: loss {run004.losses[epoch]:.4f}")
+    print(f"  training accuracy: {run004.accuracy:.1%}")
+    if disagreements:
+        print(f"\n{disagreements} value(s) disagree with the note")
+    return 1 if disagreements else 0

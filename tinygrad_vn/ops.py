@@ -1,0 +1,631 @@
+"""Every built-in op: its forward and its gradient rule side by side, on NumPy arrays.
+
+Each class documents its rule in the notation of the course notes (``dX`` is the gradient of the
+loss with respect to ``X``). The hot paths (matmul, activations, softmax and cross-entropy) call
+``backend.kernels``; the rest is plain NumPy. Broadcasting is undone in one place,
+:func:`unbroadcast`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import backend
+from .autograd import Context, Function
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, back to ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast shape of ``shapes``, or a ValueError naming the op and every shape."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = " and ".join(str(s) for s in shapes)
+        raise ValueError(f"{op}: shapes {listed} cannot be broadcast together") from None
+
+
+# ----------------------------------------------------------------------------- elementwise, binary
+
+
+class Add(Function):
+    """C = A + B; dA = dC, dB = dC (summed over broadcast axes)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        broadcast_shapes("add", a.shape, b.shape)
+        ctx.shapes = (a.shape, b.shape)
+        return a + b
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return unbroadcast(grad, ctx.shapes[0]), unbroadcast(grad, ctx.shapes[1])
+
+
+class Sub(Function):
+    """C = A − B; dA = dC, dB = −dC."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        broadcast_shapes("sub", a.shape, b.shape)
+        ctx.shapes = (a.shape, b.shape)
+        return a - b
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        minus = -unbroadcast(grad, ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        return unbroadcast(grad, ctx.shapes[0]), minus
+
+
+class Mul(Function):
+    """C = A ⊙ B; dA = dC ⊙ B, dB = dC ⊙ A."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        broadcast_shapes("mul", a.shape, b.shape)
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        a, b = ctx.saved
+        grad_a = unbroadcast(grad * b, a.shape) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad * a, b.shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    """C = A / B; dA = dC / B, dB = −dC ⊙ A / B²."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        broadcast_shapes("div", a.shape, b.shape)
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        a, b = ctx.saved
+        grad_a = unbroadcast(grad / b, a.shape) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(-grad * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Pow(Function):
+    """C = A ** B; dA = dC ⊙ B ⊙ A^(B−1), dB = dC ⊙ C ⊙ ln A (taken as 0 where A ≤ 0)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        broadcast_shapes("pow", a.shape, b.shape)
+        out = np.power(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        a, b, out = ctx.saved
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = unbroadcast(grad * b * np.power(a, b - 1), a.shape)
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
+            grad_b = unbroadcast(grad * out * log_a, b.shape)
+        return grad_a, grad_b
+
+
+class Maximum(Function):
+    """C = max(A, B) elementwise; the gradient goes to the larger input, split evenly on ties."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        broadcast_shapes("maximum", a.shape, b.shape)
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, b = ctx.saved
+        share_a = (a > b) + 0.5 * (a == b)
+        return unbroadcast(grad * share_a, a.shape), unbroadcast(grad * (1 - share_a), b.shape)
+
+
+# ----------------------------------------------------------------------------- elementwise, unary
+
+
+class Neg(Function):
+    """B = −A; dA = −dB."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return -a
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return -grad
+
+
+class Exp(Function):
+    """B = eᴬ; dA = dB ⊙ B."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        out = np.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad * ctx.saved[0]
+
+
+class Log(Function):
+    """B = ln A; dA = dB / A."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad / ctx.saved[0]
+
+
+class Sqrt(Function):
+    """B = √A; dA = dB / (2 B)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        out = np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad / (2 * ctx.saved[0])
+
+
+class Abs(Function):
+    """B = |A|; dA = dB ⊙ sign(A) (0 at A = 0)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad * np.sign(ctx.saved[0])
+
+
+class Cast(Function):
+    """B = A converted to ``dtype``; dA = dB converted back to A's dtype."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, dtype: Any) -> np.ndarray:
+        ctx.source_dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad.astype(ctx.source_dtype)
+
+
+# ----------------------------------------------------------------------------- activations
+
+
+class Sigmoid(Function):
+    """A = σ(Z); dZ = dA ⊙ A ⊙ (1 − A)."""
+
+    @staticmethod
+    def forward(ctx: Context, z: np.ndarray) -> np.ndarray:
+        out = backend.kernels.sigmoid(z)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return backend.kernels.sigmoid_backward(ctx.saved[0], grad)
+
+
+class Tanh(Function):
+    """A = tanh(Z); dZ = dA ⊙ (1 − A²)."""
+
+    @staticmethod
+    def forward(ctx: Context, z: np.ndarray) -> np.ndarray:
+        out = backend.kernels.tanh(z)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return backend.kernels.tanh_backward(ctx.saved[0], grad)
+
+
+class ReLU(Function):
+    """A = max(0, Z); dZ = dA ⊙ [Z > 0]."""
+
+    @staticmethod
+    def forward(ctx: Context, z: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(z)
+        return backend.kernels.relu(z)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return backend.kernels.relu_backward(ctx.saved[0], grad)
+
+
+class LeakyReLU(Function):
+    """A = Z if Z > 0 else s·Z; dZ = dA ⊙ (1 if Z > 0 else s)."""
+
+    @staticmethod
+    def forward(ctx: Context, z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+        ctx.save_for_backward(z)
+        ctx.negative_slope = negative_slope
+        return backend.kernels.leaky_relu(z, negative_slope)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return backend.kernels.leaky_relu_backward(ctx.saved[0], grad, ctx.negative_slope)
+
+
+class ELU(Function):
+    """A = Z if Z > 0 else α(eᶻ − 1); dZ = dA ⊙ (1 if Z > 0 else A + α)."""
+
+    @staticmethod
+    def forward(ctx: Context, z: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+        out = backend.kernels.elu(z, alpha)
+        ctx.save_for_backward(z, out)
+        ctx.alpha = alpha
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        z, out = ctx.saved
+        return backend.kernels.elu_backward(z, out, grad, ctx.alpha)
+
+
+class Swish(Function):
+    """A = Z ⊙ σ(Z); dZ = dA ⊙ (σ(Z) + Z ⊙ σ(Z) ⊙ (1 − σ(Z)))."""
+
+    @staticmethod
+    def forward(ctx: Context, z: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(z)
+        return backend.kernels.swish(z)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return backend.kernels.swish_backward(ctx.saved[0], grad)
+
+
+class Softmax(Function):
+    """O = softmax(Z) along ``axis``; dZ = O ⊙ (dO − Σ dO ⊙ O)."""
+
+    @staticmethod
+    def forward(ctx: Context, z: np.ndarray, axis: int = -1) -> np.ndarray:
+        out = backend.kernels.softmax(z, axis)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return backend.kernels.softmax_backward(ctx.saved[0], grad, ctx.axis)
+
+
+class LogSoftmax(Function):
+    """Y = Z − log Σ eᶻ along ``axis``; dZ = dY − softmax(Z) ⊙ Σ dY."""
+
+    @staticmethod
+    def forward(ctx: Context, z: np.ndarray, axis: int = -1) -> np.ndarray:
+        out = backend.kernels.log_softmax(z, axis)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return backend.kernels.log_softmax_backward(ctx.saved[0], grad, ctx.axis)
+
+
+# ----------------------------------------------------------------------------- losses
+
+
+def reduce_losses(losses: np.ndarray, reduction: str) -> np.ndarray:
+    """Apply a loss reduction ("mean", "sum" or "none") to per-element losses."""
+    if reduction == "mean":
+        return np.asarray(losses.mean(), dtype=losses.dtype)
+    if reduction == "sum":
+        return np.asarray(losses.sum(), dtype=losses.dtype)
+    return losses
+
+
+def expand_reduced_gradient(grad: np.ndarray, shape: tuple[int, ...], reduction: str) -> np.ndarray:
+    """The per-element gradient of a reduced loss: dC for "none", dC (or dC / N) spread for sum/mean."""
+    if reduction == "none":
+        return grad
+    scale = grad / max(int(np.prod(shape)), 1) if reduction == "mean" else grad
+    return np.broadcast_to(scale, shape)
+
+
+class CrossEntropy(Function):
+    """L = −log softmax(Z)[y] per row, reduced; dZ = (O − Y) · dL, with O = softmax(Z), Y one-hot.
+
+    The softmax and the log collapse into ``O − Y`` (seed 001), so this op runs them fused.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, logits: np.ndarray, target: np.ndarray, reduction: str = "mean") -> np.ndarray:
+        losses, probs = backend.kernels.cross_entropy(logits, target)
+        ctx.save_for_backward(probs, target)
+        ctx.reduction = reduction
+        return reduce_losses(losses, reduction)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, None]:
+        probs, target = ctx.saved
+        rows = expand_reduced_gradient(grad, (probs.shape[0],), ctx.reduction)
+        return backend.kernels.cross_entropy_backward(probs, target, np.ascontiguousarray(rows)), None
+
+
+LOG_FLOOR = -100.0
+
+
+class BinaryCrossEntropy(Function):
+    """L = −(y ln ŷ + (1 − y) ln(1 − ŷ)); dŷ = dL ⊙ (ŷ − y) / (ŷ (1 − ŷ)), dy = dL ⊙ (ln(1 − ŷ) − ln ŷ).
+
+    Logs are floored at −100 and the denominator at 1e−12, so ŷ of exactly 0 or 1 stays finite.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, prob: np.ndarray, target: np.ndarray) -> np.ndarray:
+        broadcast_shapes("binary_cross_entropy", prob.shape, target.shape)
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(prob), LOG_FLOOR)
+            log_not_p = np.maximum(np.log1p(-prob), LOG_FLOOR)
+        ctx.save_for_backward(prob, target, log_p, log_not_p)
+        return -(target * log_p + (1 - target) * log_not_p)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        prob, target, log_p, log_not_p = ctx.saved
+        grad_prob = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_prob = unbroadcast(grad * (prob - target) / np.maximum(prob * (1 - prob), 1e-12), prob.shape)
+        if ctx.needs_input_grad[1]:
+            grad_target = unbroadcast(grad * (log_not_p - log_p), target.shape)
+        return grad_prob, grad_target
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """L = max(z, 0) − z y + ln(1 + e^−|z|); dz = dL ⊙ (σ(z) − y), dy = −dL ⊙ z.
+
+    The sigmoid and the log collapse into ``σ(z) − y`` (seed 000's ŷ − y), computed without overflow.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+        broadcast_shapes("binary_cross_entropy_with_logits", logits.shape, target.shape)
+        ctx.save_for_backward(logits, target)
+        return np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        logits, target = ctx.saved
+        grad_logits = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_logits = unbroadcast(grad * (backend.kernels.sigmoid(logits) - target), logits.shape)
+        if ctx.needs_input_grad[1]:
+            grad_target = unbroadcast(-grad * logits, target.shape)
+        return grad_logits, grad_target
+
+
+# ----------------------------------------------------------------------------- reductions
+
+
+def normalize_axes(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
+    """Axis argument as a sorted tuple of non-negative axes (all axes for ``None``)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    normalized = []
+    for ax in axes:
+        if not -ndim <= ax < max(ndim, 1):
+            raise ValueError(f"axis {ax} is out of range for a tensor of {ndim} dimensions")
+        normalized.append(int(ax) % max(ndim, 1))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"repeated axis in {axis}")
+    return tuple(sorted(normalized))
+
+
+def _spread(grad: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
+    """Broadcast the gradient of a reduction back over the reduced axes."""
+    if not keepdims:
+        grad = np.expand_dims(grad, axes)
+    return np.broadcast_to(grad, shape)
+
+
+class Sum(Function):
+    """S = Σ A over ``axis``; dA = dS broadcast back over the summed axes."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        ctx.shape, ctx.axes, ctx.keepdims = a.shape, normalize_axes(axis, a.ndim), keepdims
+        return np.asarray(a.sum(axis=ctx.axes, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(_spread(grad, ctx.shape, ctx.axes, ctx.keepdims))
+
+
+class Mean(Function):
+    """M = Σ A / n over ``axis``; dA = dM / n broadcast back over the averaged axes."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        ctx.shape, ctx.axes, ctx.keepdims = a.shape, normalize_axes(axis, a.ndim), keepdims
+        ctx.count = int(np.prod([a.shape[i] for i in ctx.axes]))
+        return np.asarray(a.mean(axis=ctx.axes, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(_spread(grad / ctx.count, ctx.shape, ctx.axes, ctx.keepdims))
+
+
+class Max(Function):
+    """M = max A over ``axis``; dA = dM where A equals the maximum (split evenly on ties), else 0."""
+
+    reduce = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx: Context, a: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        if a.size == 0:
+            raise ValueError(f"{cls.__name__.lower()}() of an empty tensor is undefined")
+        axes = normalize_axes(axis, a.ndim)
+        out = np.asarray(cls.reduce(a, axis=axes, keepdims=keepdims))
+        ctx.save_for_backward(a, out)
+        ctx.axes, ctx.keepdims = axes, keepdims
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        a, out = ctx.saved
+        hit = a == _spread(out, a.shape, ctx.axes, ctx.keepdims)
+        count = hit.sum(axis=ctx.axes, keepdims=True)
+        return _spread(grad, a.shape, ctx.axes, ctx.keepdims) * hit / count
+
+
+class Min(Max):
+    """M = min A over ``axis``; dA = dM where A equals the minimum (split evenly on ties), else 0."""
+
+    reduce = staticmethod(np.min)
+
+
+# ----------------------------------------------------------------------------- shape
+
+
+class Reshape(Function):
+    """B = A viewed with a new shape; dA = dB reshaped back."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
+        ctx.shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {a.shape} "
+                             f"({a.size} elements) into shape {tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad.reshape(ctx.shape)
+
+
+class Transpose(Function):
+    """B = A with axes permuted; dA = dB with the inverse permutation."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
+        axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(axes)
+        if sorted(ax % max(a.ndim, 1) for ax in axes) != list(range(a.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of a {a.ndim}-D tensor's axes")
+        ctx.inverse = tuple(np.argsort([ax % a.ndim for ax in axes]))
+        return a.transpose(axes)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad.transpose(ctx.inverse)
+
+
+def _is_basic_index(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
+
+
+class GetItem(Function):
+    """B = A[index]; dA = zeros with dB scattered back into the indexed places (repeats add up)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, index: Any = None) -> np.ndarray:
+        ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
+        try:
+            return np.asarray(a[index])
+        except IndexError as err:
+            raise IndexError(f"getitem: {err} (tensor shape {a.shape})") from None
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        out = np.zeros(ctx.shape, dtype=grad.dtype)
+        if _is_basic_index(ctx.index):
+            out[ctx.index] = grad
+        else:
+            np.add.at(out, ctx.index, grad)
+        return out
+
+
+class Concatenate(Function):
+    """C = [A₁, A₂, …] joined along ``axis``; each dAᵢ is its slice of dC."""
+
+    @staticmethod
+    def forward(ctx: Context, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
+        try:
+            out = np.concatenate(arrays, axis=axis)
+        except ValueError:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise ValueError(f"concatenate: shapes {shapes} do not match off axis {axis}") from None
+        ctx.axis = axis % out.ndim
+        ctx.bounds = np.cumsum([a.shape[ctx.axis] for a in arrays])[:-1]
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(np.split(grad, ctx.bounds, axis=ctx.axis))
+
+
+# ----------------------------------------------------------------------------- linear algebra
+
+
+class MatMul(Function):
+    """C = A · B (NumPy matmul semantics); dA = dC · Bᵀ, dB = Aᵀ · dC (batch axes summed back)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
+                             f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
+        if a.ndim > 2 or b.ndim > 2:
+            broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
+        ctx.save_for_backward(a, b)
+        return backend.kernels.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        a, b = ctx.saved
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if b.ndim == 1:
+            grad = np.expand_dims(grad, -1)
+        if a.ndim == 1:
+            grad = np.expand_dims(grad, -2)
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = unbroadcast(backend.kernels.matmul(grad, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            grad_b = unbroadcast(backend.kernels.matmul(np.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
+        return grad_a, grad_b
