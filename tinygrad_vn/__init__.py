@@ -10,13 +10,15 @@ from .autograd import Context, Function, is_grad_enabled, no_grad, set_grad_enab
 from .backend import get_backend, set_backend
 from .factories import arange, manual_seed, ones, ones_like, rand, randn, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck
+from .serialization import CheckpointError, load, save
 from .tensor import Tensor, concatenate, float32, float64, int64, maximum, stack, tensor
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Context", "Function", "GradcheckError", "Tensor", "arange", "concatenate", "data", "float32", "float64",
-    "functional", "get_backend", "gradcheck", "int64", "is_grad_enabled", "manual_seed", "maximum", "nn",
-    "no_grad", "ones", "ones_like", "optim", "rand", "randn", "set_backend", "set_grad_enabled", "stack",
+    "CheckpointError", "Context", "Function", "GradcheckError", "Tensor", "arange", "concatenate", "data",
+    "float32", "float64", "functional", "get_backend", "gradcheck", "int64", "is_grad_enabled", "load",
+    "manual_seed", "maximum", "nn",
+    "no_grad", "ones", "ones_like", "optim", "rand", "randn", "save", "set_backend", "set_grad_enabled", "stack",
     "tensor", "zeros", "zeros_like",
 ]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ._files import atomic_write
 
 __all__ = ["CheckpointError", "load", "load_metadata", "save"]
 
@@ -35,11 +35,13 @@ def _as_array(value: Any) -> np.ndarray:
     return array
 
 
-def save(state_dict: Mapping[str, Any], path: str | os.PathLike[str], metadata: Mapping[str, Any] | None = None) -> None:
+def save(
+    state_dict: Mapping[str, Any], path: str | os.PathLike[str], metadata: Mapping[str, Any] | None = None
+) -> None:
     """Write ``state_dict`` (name -> Tensor or array) and optional JSON ``metadata`` to ``path``.
 
-    The file is written beside its final name and renamed into place, so a crash never leaves
-    half a checkpoint where a good one was.
+    The file is written beside ``path`` and renamed into place, so a crash never leaves half a
+    checkpoint where a good one was.
     """
     arrays = {}
     for name, value in state_dict.items():
@@ -48,16 +50,8 @@ def save(state_dict: Mapping[str, Any], path: str | os.PathLike[str], metadata: 
         arrays[name] = _as_array(value)
     if metadata is not None:
         arrays[METADATA_KEY] = np.frombuffer(json.dumps(dict(metadata)).encode(), dtype=np.uint8)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp_name, path)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
 
 
 def _read_all(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUBCOMMANDS = ("demo",)
+SUBCOMMANDS = ("demo", "train", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:

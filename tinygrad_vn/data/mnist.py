@@ -16,7 +16,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .._files import atomic_write
 
 __all__ = [
     "DATASETS",
@@ -194,43 +195,27 @@ def _locate(folders: Sequence[Path]) -> dict[str, Path] | None:
     return None
 
 
-def _md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download_file(url: str, dest: Path, md5: str, progress: bool = True, timeout: float = 30.0) -> Path:
     """Download ``url`` to ``dest`` with a progress bar, keeping it only when its MD5 is ``md5``.
 
-    The bytes go to a temporary file beside ``dest`` that is renamed only once complete and verified,
-    so an interrupted download never leaves a half file where the loader would find it.
+    The bytes go to a hidden file beside ``dest`` that is renamed only once complete and verified, so
+    an interrupted download never leaves a half file where the loader would find it.
     """
     from tqdm.auto import tqdm
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.md5(usedforsecurity=False)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, os.fdopen(fd, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(
-                total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress, leave=False
-            ) as bar:
-                for chunk in iter(lambda: response.read(_DOWNLOAD_CHUNK), b""):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    bar.update(len(chunk))
+    with urllib.request.urlopen(url, timeout=timeout) as response, atomic_write(dest) as out:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=None if progress else True,
+                  leave=False) as bar:
+            for chunk in iter(lambda: response.read(_DOWNLOAD_CHUNK), b""):
+                out.write(chunk)
+                digest.update(chunk)
+                bar.update(len(chunk))
         if digest.hexdigest() != md5:
             raise DownloadError(
                 f"{url}: MD5 {digest.hexdigest()} does not match the published {md5}; the file was discarded"
             )
-        os.replace(tmp_name, dest)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
     return dest
 
 
