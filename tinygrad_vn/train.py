@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,22 @@ def make_optimizer(name: str, params: list[Tensor], lr: float, momentum: float =
     if name == "sgd":
         return optim.SGD(params, lr=lr, momentum=momentum)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+@contextmanager
+def blas_threads(count: int | None) -> Iterator[None]:
+    """Run the block with at most ``count`` BLAS threads (``None``: leave the BLAS library as it is).
+
+    The matrices of a small MLP are too small for several BLAS threads to pay off, and on a busy
+    machine spinning threads that wait for a core slow every matmul down several times over.
+    """
+    if count is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=count, user_api="blas"):
+        yield
 
 
 def train_epoch(
@@ -238,8 +255,22 @@ def fit(
     data_root: str | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    threads: int | None = 1,
 ) -> tuple[nn.Module, list[EpochMetrics]]:
-    """Train as ``config`` says, logging each epoch; with ``out``, write model, metrics and plot there."""
+    """Train as ``config`` says, logging each epoch; with ``out``, write model, metrics and plot there.
+
+    ``threads`` caps the BLAS threads while training and evaluating (see :func:`blas_threads`).
+    """
+    with blas_threads(threads):
+        model, history = _fit(config, data_root, progress, log)
+    if out is not None:
+        write_run(model, history, config, Path(out), log)
+    return model, history
+
+
+def _fit(
+    config: TrainConfig, data_root: str | None, progress: bool, log: Callable[[str], None]
+) -> tuple[nn.Module, list[EpochMetrics]]:
     from tqdm.auto import tqdm
 
     x_train, y_train, x_test, y_test = load_dataset(config.dataset, data_root, config.limit_train,
@@ -268,8 +299,6 @@ def fit(
         history.append(metrics)
         log(f"epoch {epoch}/{config.epochs}  train loss {train_loss:.4f}  test loss {result.loss:.4f}  "
             f"test accuracy {result.accuracy:.2%}  ({seconds:.1f} s, {metrics.samples_per_second:,.0f} img/s)")
-    if out is not None:
-        write_run(model, history, config, Path(out), log)
     return model, history
 
 

@@ -48,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="train on the first N training images only (for quick runs)")
     parser.add_argument("--limit-test", type=_positive_int, default=None,
                         help="evaluate on the first N test images only (for quick runs)")
+    parser.add_argument("--threads", type=_positive_int, default=1,
+                        help="BLAS threads; small matmuls gain little from more and lose much on a busy machine")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -61,5 +63,5 @@ def run(args: argparse.Namespace) -> int:
                          batch_size=args.batch_size, seed=args.seed, limit_train=args.limit_train,
                          limit_test=args.limit_test)
     out = args.out or f"runs/{args.dataset}-{args.optimizer}-seed{args.seed}"
-    fit(config, out=out, data_root=args.data, progress=not args.no_progress)
+    fit(config, out=out, data_root=args.data, progress=not args.no_progress, threads=args.threads)
     return 0
