@@ -90,14 +90,16 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **attrs: Any) -> Any:
         """Run the op on ``inputs`` (tensors, or constants lifted to tensors) and record it."""
-        tensor_type = _tensor_type(cls, inputs)
-        like = next(x for x in inputs if isinstance(x, tensor_type))
-        tensors = tuple(x if isinstance(x, tensor_type) else tensor_type._lift(x, like) for x in inputs)
+        like = _first_tensor(cls, inputs)
+        tensor_type = type(like)
+        tensors = tuple([x if isinstance(x, tensor_type) else tensor_type._lift(x, like) for x in inputs])
         ctx = Context(cls, tensors, attrs)
         out = cls.forward(ctx, *[t.data for t in tensors], **attrs)
-        if is_grad_enabled() and any(t.requires_grad for t in tensors):
-            ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
-            return tensor_type._from_op(out, ctx)
+        if is_grad_enabled():
+            needs = tuple([t.requires_grad for t in tensors])
+            if True in needs:
+                ctx.needs_input_grad = needs
+                return tensor_type._from_op(out, ctx)
         return tensor_type._from_op(out, None)
 
     @staticmethod
@@ -111,10 +113,10 @@ class Function:
         raise TypeError(f"{ctx.name} defines no backward(ctx, grad)")
 
 
-def _tensor_type(fn: type[Function], inputs: Sequence[Any]) -> type:
+def _first_tensor(fn: type[Function], inputs: Sequence[Any]) -> Any:
     for x in inputs:
         if hasattr(type(x), "_from_op"):
-            return type(x)
+            return x
     raise TypeError(f"{fn.__name__}.apply needs at least one Tensor argument")
 
 
@@ -173,8 +175,9 @@ def _seed_gradient(root: Any, grad: Any) -> np.ndarray:
                                f"tensor has shape {root.shape}; pass grad= of that shape (e.g. "
                                "ones) or reduce it first (e.g. .sum() or .mean())")
         return np.ones_like(root.data)
-    seed = np.asarray(grad.data if hasattr(grad, "data") and not isinstance(grad, np.ndarray) else grad,
-                      dtype=root.data.dtype)
+    if hasattr(type(grad), "_from_op"):
+        grad = grad.data
+    seed = np.asarray(grad, dtype=root.data.dtype)
     if seed.shape != root.shape:
         raise RuntimeError(f"backward(): grad has shape {seed.shape} but the tensor has shape {root.shape}")
     return seed

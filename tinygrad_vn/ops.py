@@ -29,13 +29,17 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad
 
 
-def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """The broadcast shape of ``shapes``, or a ValueError naming the op and every shape."""
+def broadcasting(op: str, compute: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``compute(a, b)``, turning NumPy's broadcast error into one that names the op and both shapes."""
     try:
-        return np.broadcast_shapes(*shapes)
+        return compute(a, b)
     except ValueError:
-        listed = " and ".join(str(s) for s in shapes)
-        raise ValueError(f"{op}: shapes {listed} cannot be broadcast together") from None
+        if a.ndim and b.ndim:
+            try:
+                np.broadcast_shapes(a.shape, b.shape)
+            except ValueError:
+                raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+        raise
 
 
 # ----------------------------------------------------------------------------- elementwise, binary
@@ -46,9 +50,8 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        broadcast_shapes("add", a.shape, b.shape)
         ctx.shapes = (a.shape, b.shape)
-        return a + b
+        return broadcasting("add", np.add, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,9 +63,8 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        broadcast_shapes("sub", a.shape, b.shape)
         ctx.shapes = (a.shape, b.shape)
-        return a - b
+        return broadcasting("sub", np.subtract, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -75,9 +77,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        broadcast_shapes("mul", a.shape, b.shape)
         ctx.save_for_backward(a, b)
-        return a * b
+        return broadcasting("mul", np.multiply, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -92,9 +93,8 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        broadcast_shapes("div", a.shape, b.shape)
         ctx.save_for_backward(a, b)
-        return a / b
+        return broadcasting("div", np.divide, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -109,8 +109,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        broadcast_shapes("pow", a.shape, b.shape)
-        out = np.power(a, b)
+        out = broadcasting("pow", np.power, a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -132,9 +131,8 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        broadcast_shapes("maximum", a.shape, b.shape)
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return broadcasting("maximum", np.maximum, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -393,7 +391,6 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx: Context, prob: np.ndarray, target: np.ndarray) -> np.ndarray:
-        broadcast_shapes("binary_cross_entropy", prob.shape, target.shape)
         with np.errstate(divide="ignore"):
             log_p = np.maximum(np.log(prob), LOG_FLOOR)
             log_not_p = np.maximum(np.log1p(-prob), LOG_FLOOR)
@@ -419,7 +416,6 @@ class BinaryCrossEntropyWithLogits(Function):
 
     @staticmethod
     def forward(ctx: Context, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
-        broadcast_shapes("binary_cross_entropy_with_logits", logits.shape, target.shape)
         ctx.save_for_backward(logits, target)
         return np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
 
@@ -437,10 +433,13 @@ class BinaryCrossEntropyWithLogits(Function):
 # ----------------------------------------------------------------------------- reductions
 
 
+_ALL_AXES = tuple(tuple(range(n)) for n in range(8))
+
+
 def normalize_axes(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
     """Axis argument as a sorted tuple of non-negative axes (all axes for ``None``)."""
     if axis is None:
-        return tuple(range(ndim))
+        return _ALL_AXES[ndim] if ndim < len(_ALL_AXES) else tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normalized = []
     for ax in axes:
@@ -453,10 +452,11 @@ def normalize_axes(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, 
 
 
 def _spread(grad: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
-    """Broadcast the gradient of a reduction back over the reduced axes."""
-    if not keepdims:
-        grad = np.expand_dims(grad, axes)
-    return np.broadcast_to(grad, shape)
+    """The gradient of a reduction broadcast back over the reduced axes, as a fresh array."""
+    kept = grad if keepdims else grad.reshape([1 if i in axes else n for i, n in enumerate(shape)])
+    out = np.empty(shape, dtype=grad.dtype)
+    out[...] = kept
+    return out
 
 
 class Sum(Function):
@@ -469,7 +469,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(_spread(grad, ctx.shape, ctx.axes, ctx.keepdims))
+        return _spread(grad, ctx.shape, ctx.axes, ctx.keepdims)
 
 
 class Mean(Function):
@@ -483,7 +483,7 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(_spread(grad / ctx.count, ctx.shape, ctx.axes, ctx.keepdims))
+        return _spread(grad / ctx.count, ctx.shape, ctx.axes, ctx.keepdims)
 
 
 class Max(Function):
@@ -609,10 +609,8 @@ class MatMul(Function):
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
                              f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
-        if a.ndim > 2 or b.ndim > 2:
-            broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
         ctx.save_for_backward(a, b)
-        return backend.kernels.matmul(a, b)
+        return broadcasting("matmul", backend.kernels.matmul, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
