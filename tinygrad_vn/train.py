@@ -252,6 +252,19 @@ def fit(
     return model, history
 
 
+class RunningLoss:
+    """Advances a progress bar by each batch and shows the mean loss of the epoch so far."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar, self.total, self.seen = bar, 0.0, 0
+
+    def __call__(self, size: int, loss: float) -> None:
+        self.total += loss * size
+        self.seen += size
+        self.bar.update(size)
+        self.bar.set_postfix(loss=f"{self.total / self.seen:.4f}", refresh=False)
+
+
 def _fit(
     config: TrainConfig, data_root: str | None, progress: bool, log: Callable[[str], None]
 ) -> tuple[nn.Module, list[EpochMetrics]]:
@@ -270,12 +283,8 @@ def _fit(
     for epoch in range(1, config.epochs + 1):
         with tqdm(total=loader.num_samples, desc=f"epoch {epoch}/{config.epochs}", unit="img", unit_scale=True,
                   disable=None if progress else True, leave=False) as bar:
-            def on_batch(size: int, loss: float, bar: Any = bar) -> None:
-                bar.update(size)
-                bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
-
             start = time.perf_counter()
-            train_loss = train_epoch(model, loader, optimizer, on_batch)
+            train_loss = train_epoch(model, loader, optimizer, RunningLoss(bar))
             seconds = time.perf_counter() - start
         result = evaluate(model, x_test, y_test)
         metrics = EpochMetrics(epoch, train_loss, result.loss, result.accuracy, seconds,
