@@ -49,3 +49,19 @@ def test_bad_layer_sizes_are_refused_by_the_parser(layers, capsys):
         main(["train", "--layers", layers])
     assert info.value.code == 2
     assert "--layers" in capsys.readouterr().err
+
+
+def test_user_errors_are_one_line_not_a_traceback(tmp_path, capsys):
+    assert main(["eval", "--model", str(tmp_path / "missing.npz")]) == 1
+    assert capsys.readouterr().err.startswith("tinygrad-vn eval: error: [Errno 2] No such file")
+    (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 cut short")
+    assert main(["eval", "--model", str(tmp_path / "broken.npz")]) == 1
+    err = capsys.readouterr().err
+    assert "broken.npz: not a readable checkpoint" in err and "Traceback" not in err
+
+
+def test_unknown_activation_is_reported(mnist, tmp_path, capsys):
+    code = main(["train", "--activation", "nope", "--limit-train", "10", "--limit-test", "10", "--out",
+                 str(tmp_path / "x"), "--no-progress"])
+    assert code == 1
+    assert "tinygrad-vn train: error: unknown activation 'nope'" in capsys.readouterr().err

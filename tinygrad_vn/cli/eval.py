@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._user_errors import run_reporting_errors
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``eval`` subcommand."""
@@ -20,7 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print accuracy, per-class accuracy and the confusion matrix."""
+    """Print accuracy, per-class accuracy and the confusion matrix; exit 1 with one line on a user error."""
+    return run_reporting_errors("eval", lambda: _evaluate(args))
+
+
+def _evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from tinygrad_vn.train import (

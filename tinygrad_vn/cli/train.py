@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._user_errors import run_reporting_errors
+
 
 def _layer_sizes(text: str) -> tuple[int, ...]:
     try:
@@ -55,7 +57,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train, print each epoch, write the run folder."""
+    """Train, print each epoch, write the run folder; exit 1 with one line on a user error."""
+    return run_reporting_errors("train", lambda: _train(args))
+
+
+def _train(args: argparse.Namespace) -> int:
     from tinygrad_vn.train import TrainConfig, fit
 
     config = TrainConfig(dataset=args.dataset, layers=args.layers, activation=args.activation,
