@@ -215,8 +215,22 @@ def test_unknown_kind_is_refused():
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files; a file named ``*.cut`` beside one makes its download stop halfway."""
+
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def do_GET(self) -> None:
+        cut = Path(self.translate_path(self.path) + ".cut")
+        if not cut.exists():
+            super().do_GET()
+            return
+        body = Path(self.translate_path(self.path)).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.close_connection = True
 
 
 @pytest.fixture
@@ -287,6 +301,16 @@ def test_md5_mismatch_is_refused_and_nothing_is_kept(isolated, monkeypatch, mirr
     assert not list(cached.glob(".*part"))
 
 
+def test_a_download_cut_short_is_refused_and_nothing_is_kept(isolated, monkeypatch, mirror):
+    served, url = mirror
+    publish(monkeypatch, served, tiny_dataset(n_train=400))
+    (served / "train-images-idx3-ubyte.gz.cut").touch()
+    message = r"train-images-idx3-ubyte\.gz: download cut short, \d+ of \d+ bytes arrived"
+    with pytest.raises(DatasetNotFoundError, match=message):
+        load_mnist(mirrors=[url], progress=False)
+    assert not list((isolated / "cache" / "tinygrad_vn" / "mnist").iterdir())
+
+
 def test_no_network_names_the_four_files_and_where_to_put_them(isolated, monkeypatch):
     monkeypatch.setenv("TINYGRAD_VN_DATA", str(isolated / "env"))
     with pytest.raises(DatasetNotFoundError) as info:
@@ -309,5 +333,5 @@ def test_download_false_never_touches_the_network(isolated, monkeypatch):
         raise AssertionError("network used")
 
     monkeypatch.setattr(mnist_module.urllib.request, "urlopen", refuse)
-    with pytest.raises(DatasetNotFoundError, match="download=False"):
+    with pytest.raises(DatasetNotFoundError, match=r"downloading is off \(download=False\)"):
         load_mnist(download=False)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
-import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Sequence
@@ -203,7 +203,7 @@ def download_file(url: str, dest: Path, md5: str, progress: bool = True, timeout
     """
     from tqdm.auto import tqdm
 
-    digest = hashlib.md5(usedforsecurity=False)
+    digest, received = hashlib.md5(usedforsecurity=False), 0
     with urllib.request.urlopen(url, timeout=timeout) as response, atomic_write(dest) as out:
         total = int(response.headers.get("Content-Length") or 0) or None
         with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=None if progress else True,
@@ -211,7 +211,10 @@ def download_file(url: str, dest: Path, md5: str, progress: bool = True, timeout
             for chunk in iter(lambda: response.read(_DOWNLOAD_CHUNK), b""):
                 out.write(chunk)
                 digest.update(chunk)
+                received += len(chunk)
                 bar.update(len(chunk))
+        if total is not None and received != total:
+            raise DownloadError(f"{url}: download cut short, {received} of {total} bytes arrived")
         if digest.hexdigest() != md5:
             raise DownloadError(
                 f"{url}: MD5 {digest.hexdigest()} does not match the published {md5}; the file was discarded"
@@ -232,10 +235,12 @@ def _download_all(info: DatasetInfo, folder: Path, mirrors: Sequence[str], progr
             try:
                 paths[name] = download_file(mirror + gz_name, folder / gz_name, info.md5[gz_name], progress)
                 break
-            except (urllib.error.URLError, OSError) as err:
+            except DownloadError as err:
+                errors.append(str(err))
+            except (OSError, http.client.HTTPException) as err:
                 errors.append(f"{mirror}{gz_name}: {err}")
         else:
-            raise DownloadError("\n  ".join(["could not download:", *errors]))
+            raise DownloadError("\n    ".join(["download failed:", *errors]))
     return paths
 
 
@@ -243,7 +248,7 @@ def _not_found_message(kind: str, folders: Sequence[Path], reason: str) -> str:
     files = "\n".join(f"  {name}.gz" for name in FILE_NAMES)
     searched = "\n".join(f"  {folder}" for folder in folders)
     return (
-        f"{kind} files not found, and downloading them failed:\n  {reason}\n"
+        f"{kind} files not found; {reason}\n"
         f"Put these four files (gzipped or not):\n{files}\n"
         f"into one of these folders (the first one that holds all four is used):\n{searched}\n"
         f"or set TINYGRAD_VN_DATA to a folder holding a '{kind}' subfolder with them."
@@ -272,7 +277,7 @@ def load_mnist(
     if paths is None:
         target = Path(root) / kind if root is not None else cache_dir() / kind
         if not download:
-            raise DatasetNotFoundError(_not_found_message(kind, folders, "download=False"))
+            raise DatasetNotFoundError(_not_found_message(kind, folders, "downloading is off (download=False)"))
         try:
             paths = _download_all(info, target, tuple(mirrors or info.mirrors), progress)
         except (DownloadError, OSError) as err:
