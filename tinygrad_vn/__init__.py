@@ -3,11 +3,15 @@
     import tinygrad_vn as tg
     from tinygrad_vn import Tensor, nn, optim
     import tinygrad_vn.functional as F
+
+``tg.viz.draw(loss)`` draws the graph (graphviz is imported only then) and ``tg.explain(loss)`` writes
+out the backprop equations the engine applied.
 """
 
-from . import data, functional, nn, optim
+from . import data, functional, nn, optim, viz
 from .autograd import Context, Function, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend, set_backend
+from .explain import explain
 from .factories import arange, manual_seed, ones, ones_like, rand, randn, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import CheckpointError, load, save
@@ -18,7 +22,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CheckpointError", "Context", "Function", "GradcheckError", "Tensor", "arange", "concatenate", "data",
-    "float32", "float64", "functional", "get_backend", "get_num_threads", "gradcheck", "int64", "is_grad_enabled",
-    "load", "manual_seed", "maximum", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randn", "save",
-    "set_backend", "set_grad_enabled", "set_num_threads", "stack", "tensor", "zeros", "zeros_like",
+    "explain", "float32", "float64", "functional", "get_backend", "get_num_threads", "gradcheck", "int64",
+    "is_grad_enabled", "load", "manual_seed", "maximum", "nn", "no_grad", "ones", "ones_like", "optim", "rand",
+    "randn", "save", "set_backend", "set_grad_enabled", "set_num_threads", "stack", "tensor", "viz", "zeros",
+    "zeros_like",
 ]

@@ -33,16 +33,27 @@ def set_grad_enabled(enabled: bool) -> None:
     _state.enabled = bool(enabled)
 
 
+def _saved_modes() -> list[bool]:
+    """This thread's stack of the modes that open ``no_grad`` blocks will restore."""
+    if not hasattr(_state, "saved"):
+        _state.saved = []
+    return _state.saved
+
+
 class no_grad(contextlib.ContextDecorator):
-    """Context manager and decorator under which no op is recorded (e.g. evaluation, updates)."""
+    """Context manager and decorator under which no op is recorded (e.g. evaluation, updates).
+
+    One instance may be entered again before it exits (a decorated recursive function, threads):
+    the mode to restore lives on a per-thread stack, not on the instance.
+    """
 
     def __enter__(self) -> no_grad:
-        self._previous = is_grad_enabled()
+        _saved_modes().append(is_grad_enabled())
         set_grad_enabled(False)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        set_grad_enabled(self._previous)
+        set_grad_enabled(_saved_modes().pop())
 
 
 class Context:
@@ -135,7 +146,7 @@ def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = Fal
                            "no input with requires_grad=True contributed to it")
     seed = _seed_gradient(root, grad)
     grads: dict[int, np.ndarray] = {id(root): seed}
-    for tensor in reversed(_topological_order(root)):
+    for tensor in reversed(topological_order(root)):
         g = grads.pop(id(tensor), None)
         if g is None:
             continue
@@ -183,8 +194,12 @@ def _seed_gradient(root: Any, grad: Any) -> np.ndarray:
     return seed
 
 
-def _topological_order(root: Any) -> list[Any]:
-    """Tensors that need a gradient, inputs before the ops that use them (iterative DFS)."""
+def topological_order(root: Any, every_input: bool = False) -> list[Any]:
+    """Tensors that need a gradient, inputs before the ops that use them (iterative DFS).
+
+    With ``every_input`` the walk also takes inputs that need no gradient (data, targets, constants),
+    as the graph drawer wants.
+    """
     order: list[Any] = []
     visited: set[int] = set()
     stack: list[tuple[Any, bool]] = [(root, False)]
@@ -200,7 +215,7 @@ def _topological_order(root: Any) -> list[Any]:
         ctx = tensor._ctx
         if ctx is not None:
             for parent in ctx.parents:
-                if parent.requires_grad and id(parent) not in visited:
+                if (every_input or parent.requires_grad) and id(parent) not in visited:
                     stack.append((parent, False))
     return order
 
@@ -215,8 +230,9 @@ def _checked_gradient(ctx: Context, parent: Any, grad: Any) -> np.ndarray:
 
 
 def _accumulate_into_grad(tensor: Any, grad: np.ndarray) -> None:
-    grad = grad.astype(tensor.data.dtype, copy=False)
     if tensor.grad is None:
-        tensor.grad = type(tensor)._from_op(grad, None)
+        # A copy: ops may pass one array to several inputs, and the user may change .grad in place.
+        tensor.grad = type(tensor)._from_op(np.array(grad, dtype=tensor.data.dtype), None)
     else:
+        grad = grad.astype(tensor.data.dtype, copy=False)
         tensor.grad = type(tensor)._from_op(tensor.grad.data + grad, None)

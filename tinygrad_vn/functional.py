@@ -144,4 +144,6 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         raise ValueError(f"cross_entropy: logits of shape {logits.shape} need class indices of shape "
                          f"({logits.shape[0]},), got {target_array.shape}")
     indices = _class_indices(target_array, logits.shape[1])
-    return ops.CrossEntropy.apply(logits, Tensor._from_op(indices, None), reduction=reduction)
+    labels = Tensor._from_op(indices, None)
+    labels.name = target.name if isinstance(target, Tensor) else None
+    return ops.CrossEntropy.apply(logits, labels, reduction=reduction)

@@ -59,15 +59,14 @@ def _check(fn: Callable[..., Tensor], inputs: tuple[Any, ...], checked: list[int
         x = inputs[i]
         analytic = np.zeros(x.shape) if x.grad is None else np.asarray(x.grad.data, dtype=np.float64)
         numeric = np.zeros(x.shape)
-        flat = x.data.reshape(-1)
-        for k in range(flat.size):
-            original = flat[k]
-            flat[k] = original + eps
+        for k in np.ndindex(x.shape):
+            original = x.data[k]
+            x.data[k] = original + eps
             plus = projected()
-            flat[k] = original - eps
+            x.data[k] = original - eps
             minus = projected()
-            flat[k] = original
-            numeric.reshape(-1)[k] = (plus - minus) / (2 * eps)
+            x.data[k] = original
+            numeric[k] = (plus - minus) / (2 * eps)
         excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         if excess.size and (excess.max() > 0 or not np.all(np.isfinite(analytic))):
             worst = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(excess), excess, np.inf))), x.shape)

@@ -105,7 +105,7 @@ class Div(Function):
 
 
 class Pow(Function):
-    """C = A ** B; dA = dC ⊙ B ⊙ A^(B−1), dB = dC ⊙ C ⊙ ln A (taken as 0 where A ≤ 0)."""
+    """C = A ** B; dA = dC ⊙ B ⊙ A^(B−1) (0 where B = 0, even at A = 0), dB = dC ⊙ C ⊙ ln A (0 where A ≤ 0)."""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -118,7 +118,9 @@ class Pow(Function):
         a, b, out = ctx.saved
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = unbroadcast(grad * b * np.power(a, b - 1), a.shape)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                slope = np.where(b == 0, 0, b * np.power(a, b - 1))
+            grad_a = unbroadcast(grad * slope, a.shape)
         if ctx.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
@@ -541,7 +543,7 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
         axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(axes)
-        if sorted(ax % max(a.ndim, 1) for ax in axes) != list(range(a.ndim)):
+        if sorted(ax + a.ndim if ax < 0 else ax for ax in axes) != list(range(a.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of a {a.ndim}-D tensor's axes")
         ctx.inverse = tuple(np.argsort([ax % a.ndim for ax in axes]))
         return a.transpose(axes)

@@ -166,6 +166,12 @@ class Tensor:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``grad`` defaults to 1 for scalars)."""
         backward(self, grad, retain_graph)
 
+    def draw(self, mode: str = "forward", **options: Any) -> Any:
+        """The graph that computed this tensor as a ``graphviz.Digraph``; see :func:`tinygrad_vn.viz.draw`."""
+        from .viz import draw
+
+        return draw(self, mode, **options)
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(")
         extras = [f"dtype={self.data.dtype}"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUBCOMMANDS = ("demo", "train", "eval")
+SUBCOMMANDS = ("demo", "graph", "explain", "train", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,8 +11,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo", help="seed 000 computed by the engine beside the note's numbers; seed 004 trained",
         description="Recompute every number of seed 000 (the 1-2-1 network computed by hand) with the "
                     "engine and print it beside the note's value, then train seed 004's 2-3-4-1 network.")
-    parser.add_argument("--epochs", type=int, default=1500, help="seed 004 training epochs (default 1500)")
+    parser.add_argument("--epochs", type=_positive_int, default=1500, help="seed 004 training epochs (default 1500)")
     parser.set_defaults(func=run)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"\nSeed 004: 2-3-4-1 sigmoid network on Learn/Sleep -> Is_Pass, {args.epochs} epochs")
     run004 = seeds.train_seed004(epochs=args.epochs)
-    marks = sorted({0, 1, 10, 100, len(run004.losses) // 2, len(run004.losses) - 1})
+    last = len(run004.losses) - 1
+    marks = sorted({epoch for epoch in (0, 1, 10, 100, last // 2, last) if epoch <= last})
     for epoch in marks:
         print(f"  epoch {epoch + 1:>5}: loss {run004.losses[epoch]:.4f}")
     print(f"  training accuracy: {run004.accuracy:.1%}")

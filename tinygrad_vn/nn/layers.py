@@ -43,7 +43,10 @@ class Linear(Module):
 
 
 class Maxout(Module):
-    """max(X·W₁ + b₁, X·W₂ + b₂, …) over ``pieces`` linear pieces (the lecture's Maxout unit)."""
+    """max(X·W₁ + b₁, X·W₂ + b₂, …) over ``pieces`` linear pieces (the lecture's Maxout unit).
+
+    Like ``Linear`` it takes inputs of shape (…, in_features) and returns (…, out_features).
+    """
 
     def __init__(self, in_features: int, out_features: int, pieces: int = 2, dtype: Any = np.float32) -> None:
         if pieces < 1:
@@ -56,7 +59,12 @@ class Maxout(Module):
         self.bias.requires_grad_()
 
     def forward(self, x: Tensor) -> Tensor:
-        return (x @ self.weight + self.bias).max(axis=0)
+        if x.shape[-1:] != (self.in_features,):
+            raise ValueError(f"Maxout({self.in_features}, {self.out_features}) got input of shape {x.shape}: "
+                             f"its last axis must be {self.in_features}")
+        rows = x.reshape(-1, self.in_features)
+        pieces = rows @ self.weight + self.bias
+        return pieces.max(axis=0).reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}"

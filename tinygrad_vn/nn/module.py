@@ -61,9 +61,15 @@ class Module:
                     yield (f"{module_name}.{name}" if module_name else name), value
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
-        """Tensors that require a gradient, with dotted names such as ``"0.weight"``."""
+        """Tensors that require a gradient, with dotted names such as ``"0.weight"``.
+
+        A tensor reachable twice (a module used in two places) is listed once, under its first name,
+        so that an optimizer updates it once per step.
+        """
+        seen: set[int] = set()
         for name, t in self.named_tensors(prefix):
-            if t.requires_grad:
+            if t.requires_grad and id(t) not in seen:
+                seen.add(id(t))
                 yield name, t
 
     def parameters(self) -> list[Tensor]:

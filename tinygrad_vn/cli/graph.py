@@ -1,0 +1,49 @@
+"""``tinygrad-vn graph``: draw an example's feedforward and backward graphs to SVG, PNG, PDF or DOT files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .examples import add_example_arguments
+
+FORMATS = ("svg", "png", "pdf", "dot")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``graph`` subcommand."""
+    parser = subparsers.add_parser(
+        "graph", help="draw an example's forward and backward graphs (graphviz)",
+        description="Write EXAMPLE_forward.FORMAT and EXAMPLE_backward.FORMAT into --out. The pictures "
+                    "need graphviz's `dot` program; --format dot writes the DOT text without it.")
+    add_example_arguments(parser)
+    parser.add_argument("--format", choices=FORMATS, default="svg", help="picture format (default svg)")
+    parser.add_argument("--out", default=".", help="folder to write into (default: the current one)")
+    parser.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
+                        help="TB draws top to bottom, which reads best in a file; LR left to right (default TB)")
+    parser.add_argument("--collapse", action="store_true", help="draw each module as one box")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write both pictures and print their paths; exit 1 with install advice if `dot` is missing."""
+    from tinygrad_vn import viz
+
+    from .examples import build_example
+
+    options = {"rankdir": args.rankdir, "collapse": "module" if args.collapse else None}
+    for mode in ("forward", "backward"):
+        example = build_example(args.example, args.layers)
+        path = Path(args.out) / f"{args.example}_{mode}.{args.format}"
+        if args.format == "dot":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(viz.to_dot(example.loss, mode, model=example.model, **options), encoding="utf-8")
+        else:
+            try:
+                viz.render(example.loss, path, args.format, mode, model=example.model, **options)
+            except viz.GraphvizNotFoundError as err:
+                print(f"tinygrad-vn graph: {err}", file=sys.stderr)
+                return 1
+        print(path)
+    return 0
