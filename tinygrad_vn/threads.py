@@ -1,16 +1,12 @@
 """How many threads the BLAS library (behind every large matmul) may use.
 
 A small network's matrices are too small for several BLAS threads to pay off, and on a busy
-machine threads that spin waiting for a core slow each matmul down several times over; so training
-commands cap BLAS at one thread by default. This leaves other libraries' thread pools alone.
+machine threads that spin waiting for a core slow each matmul down several times over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-__all__ = ["blas_threads", "get_num_threads", "set_num_threads"]
+__all__ = ["get_num_threads", "set_num_threads"]
 
 
 def set_num_threads(count: int) -> None:
@@ -27,17 +23,3 @@ def get_num_threads() -> int:
     from threadpoolctl import threadpool_info
 
     return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
-
-
-@contextmanager
-def blas_threads(count: int | None) -> Iterator[None]:
-    """Run the block with at most ``count`` BLAS threads, restoring the setting after (``None``: no change)."""
-    if count is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    if count < 1:
-        raise ValueError(f"the number of threads must be at least 1, got {count}")
-    with threadpool_limits(limits=count, user_api="blas"):
-        yield

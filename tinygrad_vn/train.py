@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,6 @@ from .data.mnist import load_mnist
 from .factories import manual_seed
 from .serialization import load, load_metadata, save
 from .tensor import Tensor
-from .threads import blas_threads
 
 MODEL_FORMAT = "tinygrad_vn.mlp/1"
 OPTIMIZERS = ("adam", "sgd")
@@ -102,6 +102,24 @@ def make_optimizer(name: str, params: list[Tensor], lr: float, momentum: float =
     if name == "sgd":
         return optim.SGD(params, lr=lr, momentum=momentum)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+@contextmanager
+def blas_threads(count: int | None) -> Iterator[None]:
+    """Run the block with at most ``count`` BLAS threads, restoring the setting after (``None``: no change).
+
+    A small MLP's matrices are too small for several BLAS threads to pay off, and on a busy machine
+    threads that spin waiting for a core slow every matmul down several times over.
+    """
+    if count is None:
+        yield
+        return
+    if count < 1:
+        raise ValueError(f"the number of threads must be at least 1, got {count}")
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=count, user_api="blas"):
+        yield
 
 
 def train_epoch(

@@ -119,3 +119,19 @@ def test_without_matplotlib_the_run_says_so_and_skips_the_plot(tmp_path, monkeyp
     write_run(build_model(config.layers), history_of(2), config, tmp_path, lines.append)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv", "metrics.json", "model.npz"]
     assert any("matplotlib is not installed" in line for line in lines)
+
+
+def test_blas_threads_caps_inside_and_restores_after():
+    from threadpoolctl import threadpool_info
+
+    from tinygrad_vn.train import blas_threads
+
+    def counts():
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    before = counts()
+    with blas_threads(1):
+        assert set(counts()) <= {1}
+    assert counts() == before
+    with pytest.raises(ValueError, match="at least 1"), blas_threads(0):
+        pass
