@@ -126,7 +126,7 @@ def write_chart(path: Path, rows: list[Row]) -> str:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return "matplotlib is not installed: no PNG chart (pip install matplotlib to get one)"
+        return "matplotlib is not installed: no PNG chart (pip install matplotlib, or the 'plot' extra)"
     charted = [row for row in rows if any(row.ratios.get(name) for name in IMPLEMENTATIONS[1:])]
     if not charted:
         return "no ratios to chart"

@@ -1,8 +1,10 @@
-"""Shared test set-up: the kernel backend under test and hypothesis's settings.
+"""Shared test set-up: the kernel backend under test, hypothesis's settings, the real MNIST files.
 
 Run the suite on one backend with ``pytest --backend numpy`` (or ``numba``); without the option the
 backend comes from ``TINYGRAD_VN_BACKEND`` as in normal use (default ``numba``). Property tests run
-25 examples each; ``HYPOTHESIS_PROFILE=thorough`` runs 300.
+25 examples each; ``HYPOTHESIS_PROFILE=thorough`` runs 300. The real MNIST and Fashion-MNIST files are
+found through ``TINYGRAD_VN_DATA`` (``$TINYGRAD_VN_DATA/mnist/``, ``$TINYGRAD_VN_DATA/fashion-mnist/``);
+tests that need them skip, saying so, where they are absent.
 """
 
 import os
@@ -13,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import tinygrad_vn as tg
+from tinygrad_vn.data.mnist import DatasetNotFoundError, load_mnist
 
 settings.register_profile("tinygrad_vn", max_examples=25, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -51,3 +54,26 @@ def warnings_are_errors():
     with warnings.catch_warnings(), np.errstate(all="raise", under="ignore"):
         warnings.simplefilter("error")
         yield
+
+
+def _load_real_or_skip(kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The real dataset from ``$TINYGRAD_VN_DATA/<kind>/``, or a skip that says how to provide it."""
+    root = os.environ.get("TINYGRAD_VN_DATA")
+    if not root:
+        pytest.skip(f"real {kind} files needed: set TINYGRAD_VN_DATA to a folder with a '{kind}' subfolder")
+    try:
+        return load_mnist(kind=kind, download=False, progress=False)
+    except DatasetNotFoundError:
+        pytest.skip(f"real {kind} files needed: none in $TINYGRAD_VN_DATA/{kind} ({root}/{kind})")
+
+
+@pytest.fixture(scope="session")
+def mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Real MNIST as ``(x_train, y_train, x_test, y_test)``, loaded once per test session."""
+    return _load_real_or_skip("mnist")
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Real Fashion-MNIST as ``(x_train, y_train, x_test, y_test)``, loaded once per test session."""
+    return _load_real_or_skip("fashion-mnist")

@@ -14,14 +14,16 @@ from .backend import get_backend, set_backend
 from .explain import explain
 from .factories import arange, manual_seed, ones, ones_like, rand, randn, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck
+from .serialization import CheckpointError, load, save
 from .tensor import Tensor, concatenate, float32, float64, int64, maximum, stack, tensor
 from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Context", "Function", "GradcheckError", "Tensor", "arange", "concatenate", "data", "explain", "float32",
-    "float64", "functional", "get_backend", "get_num_threads", "gradcheck", "int64", "is_grad_enabled",
-    "manual_seed", "maximum", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randn", "set_backend",
-    "set_grad_enabled", "set_num_threads", "stack", "tensor", "viz", "zeros", "zeros_like",
+    "CheckpointError", "Context", "Function", "GradcheckError", "Tensor", "arange", "concatenate", "data",
+    "explain", "float32", "float64", "functional", "get_backend", "get_num_threads", "gradcheck", "int64",
+    "is_grad_enabled", "load", "manual_seed", "maximum", "nn", "no_grad", "ones", "ones_like", "optim", "rand",
+    "randn", "save", "set_backend", "set_grad_enabled", "set_num_threads", "stack", "tensor", "viz", "zeros",
+    "zeros_like",
 ]

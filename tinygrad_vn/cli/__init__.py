@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUBCOMMANDS = ("demo", "graph", "explain", "warmup", "bench")
+SUBCOMMANDS = ("demo", "graph", "explain", "train", "eval", "warmup", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:
