@@ -1,13 +1,15 @@
 """Timing: interleaved rounds, medians, and the row every benchmark case produces.
 
 Each implementation of a case (tinygrad_vn, hand-written NumPy, PyTorch) is timed in rounds that
-alternate between them, so background load on a shared machine hits all of them alike. A round runs
+alternate between them, in a shuffled order, so background load on a shared machine and the threads
+another library leaves spinning hit all of them alike. A round runs
 the function enough times to last ``round_s``; the reported figure is the median over rounds of the
 time per call.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,9 +59,13 @@ def compare(functions: dict[str, Callable[[], object] | None], rounds: int, roun
             fn()
     calls = {name: _calls_per_round(fn, round_s) for name, fn in live.items()}
     samples: dict[str, list[float]] = {name: [] for name in live}
+    order, shuffler = list(live), random.Random(0)
     for _ in range(rounds):
-        for name, fn in live.items():
-            n = calls[name]
+        # A new order each round: a library's worker threads still spinning after its turn (PyTorch's
+        # OpenMP, OpenBLAS) slow whoever runs next, so no implementation may always follow the same one.
+        shuffler.shuffle(order)
+        for name in order:
+            fn, n = live[name], calls[name]
             start = time.perf_counter()
             for _ in range(n):
                 fn()

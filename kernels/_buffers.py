@@ -9,6 +9,7 @@ cache): a view, a ``.grad``, a saved tensor or a user's variable all keep it out
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -38,7 +39,7 @@ _FREE_REFCOUNT = _free_refcount()
 def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """An uninitialised C-ordered array, reused from an earlier call when one is free."""
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
     arrays = _cache.setdefault((tuple(shape), dtype), [])
