@@ -82,3 +82,14 @@ def test_explain_states_the_fused_rule(backend: str) -> None:
     loss = F.cross_entropy(model(Tensor(np.ones((2, 3), np.float32))), np.array([0, 1]))
     text = tg.explain(loss)
     assert "Linear+Tanh" in text and "(1 − " in text and "no gradient rule" not in text
+
+
+def test_a_linear_subclass_with_its_own_forward_is_not_fused_away(backend: str) -> None:
+    class Doubled(nn.Linear):
+        def forward(self, x: Tensor) -> Tensor:
+            return super().forward(x) * 2
+
+    model = nn.Sequential(Doubled(3, 2), nn.ReLU())
+    x = Tensor(np.ones((2, 3), np.float32))
+    expected = np.maximum(2 * (x.numpy() @ model[0].weight.numpy() + model[0].bias.numpy()), 0)
+    np.testing.assert_allclose(model(x).numpy(), expected, rtol=1e-6)

@@ -33,3 +33,13 @@ def test_set_num_threads_sets_kernels_and_blas(n: int, restore_threads: None) ->
 def test_set_num_threads_rejects_zero(restore_threads: None) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         tg.set_num_threads(0)
+
+
+def test_import_pays_for_neither_numba_nor_threadpoolctl() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, tinygrad_vn; "
+            "print(sorted(m for m in ('numba', 'llvmlite', 'threadpoolctl') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

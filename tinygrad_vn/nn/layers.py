@@ -41,8 +41,10 @@ class Linear(Module):
     def forward_fused(self, x: Tensor, following: Module | None) -> tuple[Tensor, bool] | None:
         """This layer as one fused node (``ops.FusedLinear``), absorbing ``following`` when it is a
         ReLU, Sigmoid or Tanh module: ``(output, absorbed)``, or None when it cannot fuse (no bias,
-        input not 2-D). ``Sequential`` calls it; the values are those of the unfused layers."""
-        if self.bias is None or not isinstance(x, Tensor) or x.ndim != 2 or x.shape[1] != self.in_features:
+        input not 2-D, or a subclass with its own ``forward``). ``Sequential`` calls it; the values are
+        those of the unfused layers."""
+        if (type(self).forward is not Linear.forward or self.bias is None or not isinstance(x, Tensor)
+                or x.ndim != 2 or x.shape[1] != self.in_features):
             return None
         activation = _FUSABLE.get(type(following), "identity")
         return F.linear_activation(x, self.weight, self.bias, activation), activation != "identity"
