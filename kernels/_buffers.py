@@ -17,8 +17,8 @@ import numpy as np
 MIN_BYTES = 1 << 20
 """Smaller outputs come from ``np.empty``: the allocator already reuses small blocks."""
 
-MAX_BYTES = 1 << 29
-"""The most memory the cache keeps alive, in bytes."""
+MAX_BYTES = 1 << 28
+"""The most memory the cache keeps alive (256 MiB); ``clear()`` lets it all go."""
 
 _cache: dict[tuple[tuple[int, ...], np.dtype], list[np.ndarray]] = {}
 _held = {"bytes": 0}
