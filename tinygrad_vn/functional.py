@@ -118,7 +118,7 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 def binary_cross_entropy(prob: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """−(y ln p + (1 − y) ln(1 − p)) on probabilities; finite even for p of exactly 0 or 1."""
     _check_reduction(reduction)
-    if prob.data.size and (prob.data.min() < 0 or prob.data.max() > 1):
+    if prob.data.size and (np.minimum.reduce(prob.data, axis=None) < 0 or np.maximum.reduce(prob.data, axis=None) > 1):
         raise ValueError("binary_cross_entropy: predictions must be probabilities in [0, 1] "
                          "(use binary_cross_entropy_with_logits for raw scores)")
     losses = ops.BinaryCrossEntropy.apply(prob, _target_like(target, prob, "binary_cross_entropy"))

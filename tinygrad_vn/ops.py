@@ -468,7 +468,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
         ctx.shape, ctx.axes, ctx.keepdims = a.shape, normalize_axes(axis, a.ndim), keepdims
-        return np.asarray(a.sum(axis=ctx.axes, keepdims=keepdims))
+        return np.asarray(np.add.reduce(a, axis=ctx.axes, keepdims=keepdims))
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
@@ -481,8 +481,10 @@ class Mean(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
         ctx.shape, ctx.axes, ctx.keepdims = a.shape, normalize_axes(axis, a.ndim), keepdims
-        ctx.count = int(np.prod([a.shape[i] for i in ctx.axes]))
-        return np.asarray(a.mean(axis=ctx.axes, keepdims=keepdims))
+        ctx.count = math.prod([a.shape[i] for i in ctx.axes])
+        if ctx.count == 0:
+            raise ValueError(f"mean over an empty axis of a tensor of shape {a.shape} is undefined")
+        return np.asarray(np.add.reduce(a, axis=ctx.axes, keepdims=keepdims) / ctx.count)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
