@@ -19,8 +19,8 @@ def run_module(*args: str) -> subprocess.CompletedProcess:
                           timeout=300, env={**os.environ, "PYTHONWARNINGS": "error"})
 
 
-def test_python_m_tinygrad_vn_demo_prints_the_seed_numbers() -> None:
-    done = run_module("demo")
+def test_python_m_tinygrad_vn_demo_prints_the_seed_numbers(tmp_path: Path) -> None:
+    done = run_module("demo", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     out = done.stdout
     rows = {}
@@ -37,11 +37,32 @@ def test_python_m_tinygrad_vn_demo_prints_the_seed_numbers() -> None:
     assert len(losses) >= 3 and losses[-1] < losses[0]
     accuracy = float(re.search(r"training accuracy: ([\d.]+)%", out).group(1))
     assert accuracy >= 90
+    assert "∂L/∂w11(1) = ∂L/∂ŷ · ∂ŷ/∂z(2) · ∂z(2)/∂a1(1) · ∂a1(1)/∂z1(1) · ∂z1(1)/∂w11(1)" in out
+    assert "= 0.0451" in out and "dZ(2) = (ŷ − y)" in out
+
+
+def test_demo_draws_both_seed000_graphs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["demo", "--epochs", "1", "--out", str(tmp_path), "--format", "svg"]) == 0
+    out = capsys.readouterr().out
+    pictures = sorted(p.name for p in tmp_path.iterdir())
+    if shutil.which("dot") is None:
+        assert pictures == ["seed000_backward.dot", "seed000_forward.dot"] and "DOT text only" in out
+    else:
+        assert pictures == ["seed000_backward.svg", "seed000_forward.svg"]
+        assert all((tmp_path / name).read_text().lstrip().startswith(("<?xml", "<svg")) for name in pictures)
+    for name in pictures:
+        assert str(tmp_path / name) in out
+
+
+def test_demo_explains_in_vietnamese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["demo", "--epochs", "1", "--out", str(tmp_path), "--lang", "vi"]) == 0
+    assert "Lan truyền ngược" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("epochs", ["1", "2", "20", "150"])
-def test_demo_in_process_for_any_number_of_epochs(epochs: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["demo", "--epochs", epochs]) == 0
+def test_demo_in_process_for_any_number_of_epochs(epochs: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["demo", "--epochs", epochs, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Seed 000" in out and f"epoch {int(epochs):>5}: loss" in out
 

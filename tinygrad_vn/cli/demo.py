@@ -1,17 +1,26 @@
-"""``tinygrad-vn demo``: the seed 000 walk-through and the seed 004 network learning."""
+"""``tinygrad-vn demo``: the main job.
+
+Seed 000 recomputed by the engine beside the note's numbers, the chain rule the engine applied,
+the seed 000 feedforward and backward graphs drawn to files, and seed 004's network learning.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``demo`` subcommand."""
     parser = subparsers.add_parser(
-        "demo", help="seed 000 computed by the engine beside the note's numbers; seed 004 trained",
+        "demo", help="seed 000 computed, explained and drawn by the engine; seed 004 trained",
         description="Recompute every number of seed 000 (the 1-2-1 network computed by hand) with the "
-                    "engine and print it beside the note's value, then train seed 004's 2-3-4-1 network.")
+                    "engine and print it beside the note's value, print the chain rule the engine applied, "
+                    "draw the feedforward and backward graphs, then train seed 004's 2-3-4-1 network.")
     parser.add_argument("--epochs", type=_positive_int, default=1500, help="seed 004 training epochs (default 1500)")
+    parser.add_argument("--out", default="runs/demo", help="folder for the graph pictures (default runs/demo)")
+    parser.add_argument("--format", choices=("svg", "png", "pdf"), default="svg", help="picture format (default svg)")
+    parser.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the explanation")
     parser.set_defaults(func=run)
 
 
@@ -42,6 +51,12 @@ def run(args: argparse.Namespace) -> int:
         seeds.seed000_step(model, float(xi), float(yi))
     print(f"One epoch over the three scaled records: mean loss J {before:.4f} -> {seeds.seed000_mean_loss(model):.4f}")
 
+    print("\nWhat backward did, written out by tg.explain (tinygrad-vn explain --example seed000):\n")
+    print(_seed000_explanation(args.lang), end="")
+    print("\nThe feedforward and backward graphs (tinygrad-vn graph --example seed000):")
+    for line in _draw_seed000(args.format, Path(args.out)):
+        print(f"  {line}")
+
     print(f"\nSeed 004: 2-3-4-1 sigmoid network on Learn/Sleep -> Is_Pass, {args.epochs} epochs")
     run004 = seeds.train_seed004(epochs=args.epochs)
     last = len(run004.losses) - 1
@@ -52,3 +67,25 @@ def run(args: argparse.Namespace) -> int:
     if disagreements:
         print(f"\n{disagreements} value(s) disagree with the note")
     return 1 if disagreements else 0
+
+
+def _seed000_explanation(lang: str) -> str:
+    from tinygrad_vn import explain
+
+    from .examples import build_example
+
+    example = build_example("seed000")
+    return str(explain(example.loss, example.model, lang=lang))
+
+
+def _draw_seed000(fmt: str, out: Path) -> list[str]:
+    """Render both seed 000 graphs; without `dot`, write DOT text instead and say how to get pictures."""
+    from tinygrad_vn import viz
+
+    from .graph import write_graphs
+
+    try:
+        return [str(p) for p in write_graphs("seed000", "", fmt, out)]
+    except viz.GraphvizNotFoundError as err:
+        paths = [str(p) for p in write_graphs("seed000", "", "dot", out)]
+        return [*paths, f"(DOT text only: {err})"]

@@ -30,20 +30,35 @@ def run(args: argparse.Namespace) -> int:
     """Write both pictures and print their paths; exit 1 with install advice if `dot` is missing."""
     from tinygrad_vn import viz
 
+    try:
+        paths = write_graphs(args.example, args.layers, args.format, Path(args.out), args.rankdir, args.collapse)
+    except viz.GraphvizNotFoundError as err:
+        print(f"tinygrad-vn graph: {err}", file=sys.stderr)
+        return 1
+    for path in paths:
+        print(path)
+    return 0
+
+
+def write_graphs(example_name: str, layers: str, fmt: str, out: Path, rankdir: str = "TB",
+                 collapse: bool = False) -> list[Path]:
+    """Draw an example's forward and backward graphs into ``out``; returns the two paths.
+
+    Raises ``viz.GraphvizNotFoundError`` when a picture format is asked for and `dot` is missing.
+    """
+    from tinygrad_vn import viz
+
     from .examples import build_example
 
-    options = {"rankdir": args.rankdir, "collapse": "module" if args.collapse else None}
+    options = {"rankdir": rankdir, "collapse": "module" if collapse else None}
+    paths = []
     for mode in ("forward", "backward"):
-        example = build_example(args.example, args.layers)
-        path = Path(args.out) / f"{args.example}_{mode}.{args.format}"
-        if args.format == "dot":
+        example = build_example(example_name, layers)
+        path = out / f"{example_name}_{mode}.{fmt}"
+        if fmt == "dot":
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(viz.to_dot(example.loss, mode, model=example.model, **options), encoding="utf-8")
         else:
-            try:
-                viz.render(example.loss, path, args.format, mode, model=example.model, **options)
-            except viz.GraphvizNotFoundError as err:
-                print(f"tinygrad-vn graph: {err}", file=sys.stderr)
-                return 1
-        print(path)
-    return 0
+            viz.render(example.loss, path, fmt, mode, model=example.model, **options)
+        paths.append(path)
+    return paths
