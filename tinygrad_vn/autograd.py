@@ -64,13 +64,14 @@ class Context:
     also set plain attributes (an axis, a slope) on the context.
     """
 
+    needs_input_grad: tuple[bool, ...] = ()
+    saved: tuple[Any, ...] = ()
+    released = False
+
     def __init__(self, fn: type[Function], parents: tuple[Any, ...], attrs: dict[str, Any]) -> None:
         self.fn = fn
         self.parents = parents
         self.attrs = attrs
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self.saved: tuple[Any, ...] = ()
-        self.released = False
 
     @property
     def name(self) -> str:
@@ -172,7 +173,8 @@ def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = Fal
         for parent, parent_grad, needed in zip(ctx.parents, input_grads, ctx.needs_input_grad):
             if not needed or parent_grad is None:
                 continue
-            parent_grad = _checked_gradient(ctx, parent, parent_grad)
+            if type(parent_grad) is not np.ndarray or parent_grad.shape != parent.data.shape:
+                parent_grad = _checked_gradient(ctx, parent, parent_grad)
             key = id(parent)
             previous = grads.get(key)
             grads[key] = parent_grad if previous is None else previous + parent_grad

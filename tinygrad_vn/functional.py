@@ -82,7 +82,7 @@ def _class_indices(labels: Any, num_classes: int) -> np.ndarray:
     array = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
     if array.dtype.kind not in "iu":
         raise TypeError(f"class labels must be integers, got dtype {array.dtype}")
-    if array.size and (array.min() < 0 or array.max() >= num_classes):
+    if array.size and (np.minimum.reduce(array, axis=None) < 0 or np.maximum.reduce(array, axis=None) >= num_classes):
         bad = array[(array < 0) | (array >= num_classes)]
         raise ValueError(f"class labels must lie in [0, {num_classes}); got {bad[:5].tolist()}")
     return array.astype(np.int64, copy=False)

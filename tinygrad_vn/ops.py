@@ -348,11 +348,10 @@ class LogSoftmax(Function):
 
 def reduce_losses(losses: np.ndarray, reduction: str) -> np.ndarray:
     """Apply a loss reduction ("mean", "sum" or "none") to per-element losses."""
-    if reduction == "mean":
-        return np.asarray(losses.mean(), dtype=losses.dtype)
-    if reduction == "sum":
-        return np.asarray(losses.sum(), dtype=losses.dtype)
-    return losses
+    if reduction == "none":
+        return losses
+    total = np.add.reduce(losses, axis=None)
+    return np.asarray(total / losses.size if reduction == "mean" else total, dtype=losses.dtype)
 
 
 def expand_reduced_gradient(grad: np.ndarray, shape: tuple[int, ...], reduction: str) -> np.ndarray:
