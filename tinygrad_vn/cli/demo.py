@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .arguments import positive_int
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``demo`` subcommand."""
@@ -17,18 +19,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Recompute every number of seed 000 (the 1-2-1 network computed by hand) with the "
                     "engine and print it beside the note's value, print the chain rule the engine applied, "
                     "draw the feedforward and backward graphs, then train seed 004's 2-3-4-1 network.")
-    parser.add_argument("--epochs", type=_positive_int, default=1500, help="seed 004 training epochs (default 1500)")
+    parser.add_argument("--epochs", type=positive_int, default=1500, help="seed 004 training epochs (default 1500)")
     parser.add_argument("--out", default="runs/demo", help="folder for the graph pictures (default runs/demo)")
     parser.add_argument("--format", choices=("svg", "png", "pdf"), default="svg", help="picture format (default svg)")
     parser.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the explanation")
     parser.set_defaults(func=run)
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

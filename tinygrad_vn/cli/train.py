@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ._user_errors import run_reporting_errors
+from .arguments import positive_int
 
 
 def _layer_sizes(text: str) -> tuple[int, ...]:
@@ -17,12 +18,6 @@ def _layer_sizes(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"--layers wants at least two positive sizes, got {text!r}")
     return sizes
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,16 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     parser.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     parser.add_argument("--momentum", type=float, default=0.9, help="momentum of sgd")
-    parser.add_argument("--epochs", type=_positive_int, default=3)
-    parser.add_argument("--batch-size", type=_positive_int, default=128)
+    parser.add_argument("--epochs", type=positive_int, default=3)
+    parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument("--seed", type=int, default=0, help="seeds initial weights and batch order")
     parser.add_argument("--out", default=None, help="output folder (default: runs/<dataset>-<optimizer>-seed<seed>)")
     parser.add_argument("--data", default=None, help="folder holding the dataset files (or a <dataset>/ subfolder)")
-    parser.add_argument("--limit-train", type=_positive_int, default=None,
+    parser.add_argument("--limit-train", type=positive_int, default=None,
                         help="train on the first N training images only (for quick runs)")
-    parser.add_argument("--limit-test", type=_positive_int, default=None,
+    parser.add_argument("--limit-test", type=positive_int, default=None,
                         help="evaluate on the first N test images only (for quick runs)")
-    parser.add_argument("--threads", type=_positive_int, default=1,
+    parser.add_argument("--threads", type=positive_int, default=1,
                         help="BLAS threads; small matmuls gain little from more and lose much on a busy machine")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
