@@ -332,6 +332,8 @@ def test_download_false_never_touches_the_network(isolated, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("network used")
 
-    monkeypatch.setattr(mnist_module.urllib.request, "urlopen", refuse)
+    import urllib.request
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
     with pytest.raises(DatasetNotFoundError, match=r"downloading is off \(download=False\)"):
         load_mnist(download=False)

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import os
-import urllib.request
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -201,6 +199,8 @@ def download_file(url: str, dest: Path, md5: str, progress: bool = True, timeout
     The bytes go to a hidden file beside ``dest`` that is renamed only once complete and verified, so
     an interrupted download never leaves a half file where the loader would find it.
     """
+    import urllib.request
+
     from tqdm.auto import tqdm
 
     digest, received = hashlib.md5(usedforsecurity=False), 0
@@ -223,6 +223,8 @@ def download_file(url: str, dest: Path, md5: str, progress: bool = True, timeout
 
 
 def _download_all(info: DatasetInfo, folder: Path, mirrors: Sequence[str], progress: bool) -> dict[str, Path]:
+    import http.client
+
     paths = {}
     for name in FILE_NAMES:
         existing = _find_file(folder, name)
