@@ -2,7 +2,8 @@
 
 Each forward kernel has a matching ``*_backward`` that turns the gradient of the output into the
 gradient of the input, given what the forward saved. Kernels never modify their inputs and are
-written to stay finite at extreme inputs (no overflow warnings from ``exp``).
+written to stay finite at extreme inputs (no overflow warnings from ``exp``). Constants carry the
+input's dtype (``y.dtype.type(1)``): under NumPy 1.x a bare ``1 - y`` turns a 0-d float32 ``y`` into float64.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 def sigmoid_backward(y: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """d sigmoid = y (1 - y), from the forward output ``y``."""
-    return grad * y * (1 - y)
+    return grad * y * (y.dtype.type(1) - y)
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
@@ -41,12 +42,12 @@ def tanh(x: np.ndarray) -> np.ndarray:
 
 def tanh_backward(y: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """d tanh = 1 - y², from the forward output ``y``."""
-    return grad * (1 - y * y)
+    return grad * (y.dtype.type(1) - y * y)
 
 
 def relu(x: np.ndarray) -> np.ndarray:
     """max(x, 0)."""
-    return np.maximum(x, 0)
+    return np.maximum(x, x.dtype.type(0))
 
 
 def relu_backward(x: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -82,7 +83,7 @@ def swish(x: np.ndarray) -> np.ndarray:
 def swish_backward(x: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """d swish = s + x s (1 − s) with s = sigmoid(x)."""
     s = sigmoid(x)
-    return grad * (s + x * s * (1 - s))
+    return grad * (s + x * s * (s.dtype.type(1) - s))
 
 
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:

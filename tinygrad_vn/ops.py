@@ -483,7 +483,8 @@ class Mean(Function):
         ctx.count = math.prod([a.shape[i] for i in ctx.axes])
         if ctx.count == 0:
             raise ValueError(f"mean over an empty axis of a tensor of shape {a.shape} is undefined")
-        return np.asarray(np.add.reduce(a, axis=ctx.axes, keepdims=keepdims) / ctx.count)
+        mean_dtype = a.dtype if a.dtype.kind == "f" else np.float64
+        return np.asarray(np.divide(np.add.reduce(a, axis=ctx.axes, keepdims=keepdims), ctx.count, dtype=mean_dtype))
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
