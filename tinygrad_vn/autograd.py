@@ -20,24 +20,27 @@ from typing import Any
 
 import numpy as np
 
-_state = threading.local()
+
+class _GradMode(threading.local):
+    """This thread's recording mode, and the stack of modes that open ``no_grad`` blocks will restore."""
+
+    enabled = True  # a class default: reading it costs no failed lookup on threads that never set it
+
+    def __init__(self) -> None:
+        self.saved: list[bool] = []
+
+
+_state = _GradMode()
 
 
 def is_grad_enabled() -> bool:
     """Whether ops run now are recorded for backward."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def set_grad_enabled(enabled: bool) -> None:
     """Turn recording of ops for backward on or off for this thread."""
     _state.enabled = bool(enabled)
-
-
-def _saved_modes() -> list[bool]:
-    """This thread's stack of the modes that open ``no_grad`` blocks will restore."""
-    if not hasattr(_state, "saved"):
-        _state.saved = []
-    return _state.saved
 
 
 class no_grad(contextlib.ContextDecorator):
@@ -48,12 +51,12 @@ class no_grad(contextlib.ContextDecorator):
     """
 
     def __enter__(self) -> no_grad:
-        _saved_modes().append(is_grad_enabled())
+        _state.saved.append(_state.enabled)
         set_grad_enabled(False)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        set_grad_enabled(_saved_modes().pop())
+        set_grad_enabled(_state.saved.pop())
 
 
 class Context:
@@ -107,7 +110,7 @@ class Function:
         tensors = tuple([x if isinstance(x, tensor_type) else tensor_type._lift(x, like) for x in inputs])
         ctx = Context(cls, tensors, attrs)
         out = cls.forward(ctx, *[t.data for t in tensors], **attrs)
-        if is_grad_enabled():
+        if _state.enabled:
             needs = tuple([t.requires_grad for t in tensors])
             if True in needs:
                 ctx.needs_input_grad = needs
@@ -153,10 +156,10 @@ def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = Fal
         if g is None:
             continue
         ctx = tensor._ctx
-        if tensor._retains_grad or ctx is None:
+        if ctx is None or tensor._retains_grad:
             _accumulate_into_grad(tensor, g, handed_out)
-        if ctx is None:
-            continue
+            if ctx is None:
+                continue
         if ctx.released:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (at {ctx.name}): its saved "
@@ -176,8 +179,7 @@ def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = Fal
             if type(parent_grad) is not np.ndarray or parent_grad.shape != parent.data.shape:
                 parent_grad = _checked_gradient(ctx, parent, parent_grad)
             key = id(parent)
-            previous = grads.get(key)
-            grads[key] = parent_grad if previous is None else previous + parent_grad
+            grads[key] = grads[key] + parent_grad if key in grads else parent_grad
         if not retain_graph:
             ctx.release()
 
@@ -211,15 +213,18 @@ def topological_order(root: Any, every_input: bool = False) -> list[Any]:
         if children_done:
             order.append(tensor)
             continue
-        if id(tensor) in visited:
+        key = id(tensor)
+        if key in visited:
             continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
+        visited.add(key)
         ctx = tensor._ctx
-        if ctx is not None:
-            for parent in ctx.parents:
-                if (every_input or parent.requires_grad) and id(parent) not in visited:
-                    stack.append((parent, False))
+        if ctx is None:
+            order.append(tensor)
+            continue
+        stack.append((tensor, True))
+        for parent in ctx.parents:
+            if (every_input or parent.requires_grad) and id(parent) not in visited:
+                stack.append((parent, False))
     return order
 
 
