@@ -62,7 +62,7 @@ def run_split(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], param
     """
     rows = len(arrays[0])
     threads = min(_state["threads"], rows)
-    if threads <= 1 or (rows if work is None else work) < PARALLEL_MIN_WORK:
+    if (rows if work is None else work) < PARALLEL_MIN_WORK or threads <= 1:
         kernel(*arrays, *params)
         return
     bounds = np.linspace(0, rows, threads + 1).astype(np.int64)

@@ -242,8 +242,8 @@ def _accumulate_into_grad(tensor: Any, grad: np.ndarray, handed_out: set[int]) -
         # .grad must own its array: ops may pass one array to several inputs, and the user may change
         # .grad in place. A fresh array that nobody else holds is kept as it is (copying every
         # gradient cost up to a third of a 784-128-10 training step).
-        if (id(grad) in handed_out or grad.dtype != tensor.data.dtype
-                or not (grad.flags.owndata and grad.flags.writeable)):
+        flags = grad.flags
+        if id(grad) in handed_out or grad.dtype != tensor.data.dtype or not (flags.owndata and flags.writeable):
             grad = np.array(grad, dtype=tensor.data.dtype)
         handed_out.add(id(grad))
         tensor.grad = type(tensor)._from_op(grad, None)
