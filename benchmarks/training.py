@@ -5,7 +5,8 @@
   layers, softmax cross-entropy on integer labels, SGD with momentum 0.9.
 
 tinygrad_vn runs through its public API (``nn.mlp``, ``F``, ``optim``), exactly as a user writes
-it; "numpy" is backprop written out by hand with the seeds' equations; "torch" the same model in
+it, twice: eagerly, and with the step function wrapped in ``tg.compile`` (recorded on the first call,
+replayed after); "numpy" is backprop written out by hand with the seeds' equations; "torch" the same model in
 PyTorch. All float32, the same initial weights for all three.
 """
 
@@ -58,7 +59,9 @@ def _data(net: Net) -> tuple[np.ndarray, np.ndarray]:
     return x, rng.integers(0, net.sizes[-1], net.batch)
 
 
-def _tinygrad_step(net: Net, x: np.ndarray, y: np.ndarray) -> tuple[Callable[[], None], list[np.ndarray]]:
+def _tinygrad_step(net: Net, x: np.ndarray, y: np.ndarray,
+                   compiled: bool = False) -> tuple[Callable[[], None], list[np.ndarray]]:
+    """The step as a user writes it; ``compiled`` wraps it in ``tg.compile`` (recorded once, then replayed)."""
     tg.manual_seed(0)
     if net.seed000:
         model = nn.mlp(list(net.sizes), "sigmoid", output_activation="sigmoid")
@@ -75,7 +78,16 @@ def _tinygrad_step(net: Net, x: np.ndarray, y: np.ndarray) -> tuple[Callable[[],
         loss_fn(model(inputs), targets).backward()
         opt.step()
 
-    return step, [p.data.copy() for p in model.parameters()]
+    def batch_step(x: tg.Tensor, y: Any) -> None:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    params = [p.data.copy() for p in model.parameters()]
+    if compiled:
+        replayed = tg.compile(batch_step)
+        return lambda: replayed(inputs, targets), params
+    return step, params
 
 
 def _numpy_step(net: Net, x: np.ndarray, y: np.ndarray, params: list[np.ndarray]) -> Callable[[], None]:
@@ -145,18 +157,26 @@ def _torch_step(torch: Any, net: Net, x: np.ndarray, y: np.ndarray, params: list
     return step
 
 
+COMPILED = "compiled"
+"""The extra implementation timed in the same rounds: tinygrad_vn's step under ``tg.compile``."""
+
+
 def training_steps(settings: Settings, threads: int, torch: Any) -> list[Row]:
-    """One row per net: median seconds per whole training step."""
+    """Two rows per net, timed in the same interleaved rounds: the eager step and the ``tg.compile`` one."""
     rows = []
     for net in QUICK_NETS if settings.quick else NETS:
         x, y = _data(net)
         ours, params = _tinygrad_step(net, x, y)
-        fns: dict[str, Callable | None] = {"tinygrad_vn": ours, "numpy": _numpy_step(net, x, y, params),
+        fns: dict[str, Callable | None] = {"tinygrad_vn": ours, COMPILED: _tinygrad_step(net, x, y, compiled=True)[0],
+                                           "numpy": _numpy_step(net, x, y, params),
                                            "torch": _torch_step(torch, net, x, y, params) if torch else None}
-        targets = [{"vs": "torch", "min": net.torch_target}]
-        if net.batch >= 64:
-            targets.append({"vs": "numpy", "min": 1.0})
         with np.errstate(over="ignore"):
             seconds = compare(fns, settings.rounds, settings.round_s)
-        rows.append(Row("training step", net.name, threads, seconds, targets=targets))
+        compiled = seconds.pop(COMPILED)
+        for group, ours_seconds in (("training step", seconds["tinygrad_vn"]),
+                                    ("training step, tg.compile", compiled)):
+            targets = [{"vs": "torch", "min": net.torch_target}]
+            if net.batch >= 64:
+                targets.append({"vs": "numpy", "min": 1.0})
+            rows.append(Row(group, net.name, threads, {**seconds, "tinygrad_vn": ours_seconds}, targets=targets))
     return rows

@@ -11,6 +11,7 @@ out the backprop equations the engine applied.
 from . import data, functional, nn, optim, viz
 from .autograd import Context, Function, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend, set_backend
+from .compile import CompiledStep, compile
 from .explain import explain
 from .factories import arange, manual_seed, ones, ones_like, rand, randn, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck
@@ -21,8 +22,9 @@ from .threads import get_num_threads, set_num_threads
 __version__ = "0.1.0"
 
 __all__ = [
-    "CheckpointError", "Context", "Function", "GradcheckError", "Tensor", "arange", "concatenate", "data",
-    "explain", "float32", "float64", "functional", "get_backend", "get_num_threads", "gradcheck", "int64",
+    "CheckpointError", "CompiledStep", "Context", "Function", "GradcheckError", "Tensor", "arange", "compile",
+    "concatenate", "data", "explain", "float32", "float64", "functional", "get_backend", "get_num_threads",
+    "gradcheck", "int64",
     "is_grad_enabled", "load", "manual_seed", "maximum", "nn", "no_grad", "ones", "ones_like", "optim", "rand",
     "randn", "save", "set_backend", "set_grad_enabled", "set_num_threads", "stack", "tensor", "viz", "zeros",
     "zeros_like",

@@ -14,9 +14,10 @@ type of its first tensor argument, which must provide ``_from_op`` and ``_lift``
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -25,6 +26,7 @@ class _GradMode(threading.local):
     """This thread's recording mode, and the stack of modes that open ``no_grad`` blocks will restore."""
 
     enabled = True  # a class default: reading it costs no failed lookup on threads that never set it
+    tracer: Tracer | None = None  # set while ``tg.compile`` runs a step once to record it
 
     def __init__(self) -> None:
         self.saved: list[bool] = []
@@ -57,6 +59,61 @@ class no_grad(contextlib.ContextDecorator):
 
     def __exit__(self, *exc: object) -> None:
         set_grad_enabled(_state.saved.pop())
+
+
+class Tracer:
+    """What a step does while :func:`tinygrad_vn.compile` runs it once to record it.
+
+    ``events`` lists, in call order: ``("op", fn, ctx, inputs, attrs, output)`` for every op applied,
+    ``("backward", root, grad, retain_graph, order)`` for every backward pass (with the topological
+    order it walked), and ``("call", method, args, kwargs)`` for every :func:`replayed` method called
+    (an optimizer's ``step``, a ``zero_grad``). Nothing else a step does is seen. ``leaf_copies``
+    keeps each trainable leaf's array as the first op read it, so that updates made behind the
+    tracer's back can be found afterwards.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+        self.leaf_copies: dict[int, tuple[Any, np.ndarray]] = {}
+
+    def record_op(self, fn: type[Function], ctx: Context, inputs: tuple[Any, ...], attrs: dict[str, Any],
+                  output: Any) -> None:
+        """Note one applied op."""
+        for tensor in inputs:
+            if tensor.requires_grad and tensor._ctx is None and id(tensor) not in self.leaf_copies:
+                self.leaf_copies[id(tensor)] = (tensor, tensor.data.copy())
+        self.events.append(("op", fn, ctx, inputs, attrs, output))
+
+
+@contextlib.contextmanager
+def tracing(tracer: Tracer | None) -> Any:
+    """Record ops, backward passes and replayed calls into ``tracer`` (None: record nothing) meanwhile."""
+    previous, _state.tracer = _state.tracer, tracer
+    try:
+        yield tracer
+    finally:
+        _state.tracer = previous
+
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def replayed(method: Method) -> Method:
+    """Mark a method whose effect a compiled step must repeat each call (an optimizer's ``step``).
+
+    While a step is traced the call is recorded as one event, and whatever it does inside is not.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        tracer = _state.tracer
+        if tracer is None:
+            return method(*args, **kwargs)
+        tracer.events.append(("call", method, args, kwargs))
+        with tracing(None):
+            return method(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class Context:
@@ -110,12 +167,16 @@ class Function:
         tensors = tuple([x if isinstance(x, tensor_type) else tensor_type._lift(x, like) for x in inputs])
         ctx = Context(cls, tensors, attrs)
         out = cls.forward(ctx, *[t.data for t in tensors], **attrs)
+        recorded = None
         if _state.enabled:
             needs = tuple([t.requires_grad for t in tensors])
             if True in needs:
                 ctx.needs_input_grad = needs
-                return tensor_type._from_op(out, ctx)
-        return tensor_type._from_op(out, None)
+                recorded = ctx
+        result = tensor_type._from_op(out, recorded)
+        if _state.tracer is not None:
+            _state.tracer.record_op(cls, ctx, tensors, attrs, result)
+        return result
 
     @staticmethod
     def forward(ctx: Context, *arrays: Any, **attrs: Any) -> np.ndarray:
@@ -148,10 +209,23 @@ def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = Fal
     if not root.requires_grad:
         raise RuntimeError("backward() called on a tensor that does not require grad: "
                            "no input with requires_grad=True contributed to it")
-    seed = _seed_gradient(root, grad)
+    order = topological_order(root)
+    seed = seed_gradient(root, grad)
+    tracer = _state.tracer
+    if tracer is None:
+        walk_backward(root, seed, order, retain_graph, hook)
+        return
+    tracer.events.append(("backward", root, grad, retain_graph, order))
+    with tracing(None):
+        walk_backward(root, seed, order, retain_graph, hook)
+
+
+def walk_backward(root: Any, seed: np.ndarray, order: list[Any], retain_graph: bool = False,
+                  hook: BackwardHook | None = None) -> None:
+    """The backward pass proper: ``seed`` flows from ``root`` along ``order`` (``topological_order(root)``)."""
     grads: dict[int, np.ndarray] = {id(root): seed}
     handed_out = {id(seed)}  # arrays that a caller or a .grad already holds
-    for tensor in reversed(topological_order(root)):
+    for tensor in reversed(order):
         g = grads.pop(id(tensor), None)
         if g is None:
             continue
@@ -184,7 +258,7 @@ def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = Fal
             ctx.release()
 
 
-def _seed_gradient(root: Any, grad: Any) -> np.ndarray:
+def seed_gradient(root: Any, grad: Any) -> np.ndarray:
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(f"backward() without a grad argument needs a scalar output, but this "

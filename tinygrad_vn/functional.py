@@ -72,20 +72,19 @@ def linear_activation(x: Tensor, weight: Tensor, bias: Tensor, activation: str) 
 
 def one_hot(labels: Any, num_classes: int) -> Tensor:
     """(N,) integer labels as an (N, num_classes) float32 one-hot tensor."""
-    labels = _class_indices(labels, num_classes)
+    labels = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    _check_class_indices(labels, num_classes)
     out = np.zeros((labels.size, num_classes), dtype=np.float32)
     out[np.arange(labels.size), labels.ravel()] = 1
     return Tensor(out.reshape(*labels.shape, num_classes))
 
 
-def _class_indices(labels: Any, num_classes: int) -> np.ndarray:
-    array = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+def _check_class_indices(array: np.ndarray, num_classes: int) -> None:
     if array.dtype.kind not in "iu":
         raise TypeError(f"class labels must be integers, got dtype {array.dtype}")
     if array.size and (np.minimum.reduce(array, axis=None) < 0 or np.maximum.reduce(array, axis=None) >= num_classes):
         bad = array[(array < 0) | (array >= num_classes)]
         raise ValueError(f"class labels must lie in [0, {num_classes}); got {bad[:5].tolist()}")
-    return array.astype(np.int64, copy=False)
 
 
 def _check_reduction(reduction: str) -> None:
@@ -102,7 +101,15 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
 
 
 def _target_like(target: Any, prediction: Tensor, loss: str) -> Tensor:
-    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=prediction.dtype))
+    """``target`` as a tensor of the prediction's dtype. Arrays and tensors are wrapped, not copied, and
+    converted by a recorded ``Cast`` when their dtype differs, so that a compiled step that takes the
+    target as an argument sees each call's values."""
+    if isinstance(target, np.ndarray):
+        target = Tensor._from_op(target, None)
+    elif not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target, dtype=prediction.dtype))
+    if target.dtype != prediction.dtype:
+        target = target.astype(prediction.dtype)
     if target.shape != prediction.shape:
         raise ValueError(f"{loss}: prediction has shape {prediction.shape} but target has shape {target.shape}")
     return target
@@ -149,7 +156,6 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     if target_array.shape != (logits.shape[0],):
         raise ValueError(f"cross_entropy: logits of shape {logits.shape} need class indices of shape "
                          f"({logits.shape[0]},), got {target_array.shape}")
-    indices = _class_indices(target_array, logits.shape[1])
-    labels = Tensor._from_op(indices, None)
-    labels.name = target.name if isinstance(target, Tensor) else None
+    _check_class_indices(target_array, logits.shape[1])
+    labels = target if isinstance(target, Tensor) else Tensor._from_op(target_array, None)
     return ops.CrossEntropy.apply(logits, labels, reduction=reduction)

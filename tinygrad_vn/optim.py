@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from . import backend
+from .autograd import replayed
 from .tensor import Tensor
 
 
@@ -26,11 +27,13 @@ class Optimizer:
             raise ValueError(f"learning rate must be non-negative, got {lr}")
         self.lr = lr
 
+    @replayed
     def zero_grad(self) -> None:
         """Forget every parameter's gradient."""
         for p in self.params:
             p.grad = None
 
+    @replayed
     def step(self) -> None:
         """Update every parameter that has a gradient."""
         for i, p in enumerate(self.params):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .autograd import Context, backward
+from .autograd import Context, backward, replayed
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -158,6 +158,7 @@ class Tensor:
         """Converted to float64."""
         return self.astype(np.float64)
 
+    @replayed
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""
         self.grad = None

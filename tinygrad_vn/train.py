@@ -22,6 +22,7 @@ import numpy as np
 from . import functional as F
 from . import nn, optim
 from .autograd import no_grad
+from .compile import compile as compile_step
 from .data.loader import DataLoader
 from .data.mnist import load_mnist
 from .factories import manual_seed
@@ -130,16 +131,23 @@ def train_epoch(
 ) -> float:
     """One pass over ``loader``; returns the mean training loss over its samples.
 
-    ``on_batch(batch_size, loss)`` is called after every step (the progress bar uses it).
+    The step is ``tg.compile``d: recorded on the first batch of each shape, replayed for the others
+    (the same numbers as running it eagerly). ``on_batch(batch_size, loss)`` is called after every
+    step (the progress bar uses it).
     """
     model.train()
-    total_loss, seen = 0.0, 0
-    for x_batch, y_batch in loader:
-        loss = F.cross_entropy(model(Tensor(x_batch)), y_batch)
+
+    @compile_step
+    def step(x: np.ndarray, y: np.ndarray) -> Tensor:
         optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
         loss.backward()
         optimizer.step()
-        batch_loss = loss.item()
+        return loss
+
+    total_loss, seen = 0.0, 0
+    for x_batch, y_batch in loader:
+        batch_loss = step(x_batch, y_batch).item()
         total_loss += batch_loss * len(y_batch)
         seen += len(y_batch)
         if on_batch is not None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import replayed
 from ..tensor import Tensor
 
 
@@ -78,6 +79,7 @@ class Module:
 
     # ------------------------------------------------------------------ state
 
+    @replayed
     def zero_grad(self) -> None:
         """Forget every parameter's gradient."""
         for t in self.parameters():

@@ -1,0 +1,247 @@
+"""tg.compile: a replayed step gives the eager step's numbers bit for bit, and refuses what it cannot replay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_vn as tg
+import tinygrad_vn.functional as F
+from tinygrad_vn import nn, optim
+
+
+def _batches(count: int, batch: int, features: int, classes: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    return [(rng.random((batch, features), dtype=np.float32), rng.integers(0, classes, batch)) for _ in range(count)]
+
+
+def _classifier(optimizer: str = "sgd") -> tuple[nn.Module, optim.Optimizer]:
+    tg.manual_seed(3)
+    model = nn.mlp([6, 5, 4, 3], "relu")
+    if optimizer == "adam":
+        return model, optim.Adam(model.parameters(), lr=1e-2)
+    return model, optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_replayed_steps_equal_eager_steps_bit_for_bit(optimizer: str) -> None:
+    eager_model, eager_opt = _classifier(optimizer)
+    model, opt = _classifier(optimizer)
+
+    @tg.compile
+    def step(x: np.ndarray, y: np.ndarray) -> tg.Tensor:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for x, y in _batches(6, 8, 6, 3) * 2:
+        eager_opt.zero_grad()
+        eager_loss = F.cross_entropy(eager_model(tg.Tensor(x)), y)
+        eager_loss.backward()
+        eager_opt.step()
+        assert step(x, y).item() == eager_loss.item()
+    assert len(step.programs) == 1
+    for (name, p), q in zip(eager_model.named_parameters(), model.parameters(), strict=True):
+        assert np.array_equal(p.data, q.data), name
+        assert np.array_equal(p.grad.data, q.grad.data), name
+
+
+def test_labels_of_another_integer_dtype_and_float_targets_follow_each_call() -> None:
+    """Library code that converts an argument must do it with a recorded op, or replays see stale data."""
+    model, _ = _classifier()
+    head = nn.Linear(3, 1)
+
+    @tg.compile
+    def losses(x: np.ndarray, labels: np.ndarray, targets: np.ndarray) -> tuple[tg.Tensor, tg.Tensor]:
+        logits = model(x)
+        return F.cross_entropy(logits, labels), F.mse_loss(head(logits), targets)
+
+    batches = _batches(3, 5, 6, 3, seed=1)
+    rng = np.random.default_rng(2)
+    for x, y in batches:
+        labels, targets = y.astype(np.int32), rng.random((5, 1))  # float64 targets for float32 predictions
+        ce, mse = losses(x, labels, targets)
+        logits = model(tg.Tensor(x))
+        assert ce.item() == F.cross_entropy(logits, y).item()
+        assert mse.item() == F.mse_loss(head(logits), targets).item()
+
+
+def test_new_shapes_record_a_new_program_and_old_ones_are_kept() -> None:
+    model, opt = _classifier()
+    calls = []
+
+    @tg.compile
+    def step(x: np.ndarray, y: np.ndarray) -> tg.Tensor:
+        calls.append(x.shape)  # plain Python runs only while recording
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    (x8, y8), (x3, y3) = _batches(1, 8, 6, 3)[0], _batches(1, 3, 6, 3)[0]
+    for x, y in [(x8, y8), (x3, y3), (x8, y8), (x3, y3), (x8.astype(np.float64), y8)]:
+        step(x, y)
+    assert calls == [(8, 6), (3, 6), (8, 6)]
+    assert len(step.programs) == 3
+    assert "3 recorded" in repr(step)
+
+
+def test_hashable_constants_are_part_of_the_signature() -> None:
+    x = tg.Tensor([[1.0, 2.0]])
+    weight = tg.Tensor([[0.5], [-1.0]], requires_grad=True)
+
+    @tg.compile
+    def scaled(x: tg.Tensor, factor: float) -> tg.Tensor:
+        return (x @ weight) * factor
+
+    assert scaled(x, 2.0).item() == -3.0
+    assert scaled(x, 3.0).item() == -4.5
+    assert scaled(x, factor=2.0).item() == -3.0
+    assert len(scaled.programs) == 3
+
+
+def test_results_are_detached_values_that_later_calls_do_not_overwrite() -> None:
+    weight = tg.Tensor([2.0], requires_grad=True)
+
+    @tg.compile
+    def forward(x: np.ndarray) -> tuple[tg.Tensor, tg.Tensor]:
+        y = x * weight
+        return y, y.sum()
+
+    first = forward(np.array([1.0, 2.0], np.float32))
+    second = forward(np.array([3.0, 4.0], np.float32))
+    assert first[0].tolist() == [2.0, 4.0] and first[1].item() == 6.0
+    assert second[0].tolist() == [6.0, 8.0] and second[1].item() == 14.0
+    assert second[0].grad_fn is None and not second[0].requires_grad
+
+
+def test_gradients_accumulate_across_calls_when_the_step_does_not_zero_them() -> None:
+    weight = tg.Tensor([1.5, -0.5], requires_grad=True)
+
+    @tg.compile
+    def accumulate(x: np.ndarray) -> None:
+        (x * weight).sum().backward()
+
+    accumulate(np.array([1.0, 2.0], np.float32))
+    accumulate(np.array([3.0, 4.0], np.float32))
+    assert weight.grad.tolist() == [4.0, 6.0]
+    weight.zero_grad()
+    accumulate(np.array([1.0, 1.0], np.float32))
+    assert weight.grad.tolist() == [1.0, 1.0]
+
+
+def test_evaluation_under_no_grad_replays() -> None:
+    model, _ = _classifier()
+
+    @tg.compile
+    @tg.no_grad()
+    def predict(x: np.ndarray) -> tg.Tensor:
+        return model(x).argmax(axis=1)
+
+    for x, _ in _batches(3, 4, 6, 3):
+        with tg.no_grad():
+            expected = model(tg.Tensor(x)).argmax(axis=1)
+        assert predict(x).tolist() == expected.tolist()
+
+
+def test_a_manual_parameter_update_is_refused() -> None:
+    weight = tg.Tensor([1.0], requires_grad=True)
+
+    @tg.compile
+    def manual_sgd(x: np.ndarray) -> tg.Tensor:
+        weight.grad = None
+        loss = (x * weight).sum()
+        loss.backward()
+        weight.data -= 0.1 * weight.grad.data
+        return loss
+
+    with pytest.raises(RuntimeError, match="outside an optimizer's step"):
+        manual_sgd(np.array([2.0], np.float32))
+
+
+@pytest.mark.parametrize(("result", "message"), [(1.5, "float"), ({"loss": None}, "dict")])
+def test_a_step_must_return_tensors(result: object, message: str) -> None:
+    @tg.compile
+    def step(x: np.ndarray) -> object:
+        return result
+
+    with pytest.raises(TypeError, match=message):
+        step(np.zeros(2, np.float32))
+
+
+def test_arguments_are_checked() -> None:
+    @tg.compile
+    def identity(x: object) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="requires grad"):
+        identity(tg.Tensor([1.0], requires_grad=True))
+    with pytest.raises(TypeError, match="neither an array nor hashable"):
+        identity([1.0, 2.0])
+
+
+def test_a_tensor_with_history_from_outside_the_step_is_refused() -> None:
+    weight = tg.Tensor([1.0], requires_grad=True)
+    outside = weight * 2
+
+    @tg.compile
+    def step(x: np.ndarray) -> tg.Tensor:
+        return (x * outside).sum()
+
+    with pytest.raises(RuntimeError, match="gradient history from outside"):
+        step(np.ones(1, np.float32))
+
+
+def test_retain_grad_inside_a_step_is_refused() -> None:
+    weight = tg.Tensor([1.0], requires_grad=True)
+
+    @tg.compile
+    def step(x: np.ndarray) -> None:
+        hidden = (x * weight).retain_grad()
+        hidden.sum().backward()
+
+    with pytest.raises(RuntimeError, match="retain_grad"):
+        step(np.ones(1, np.float32))
+
+
+def test_seed_000_network_trains_the_same_compiled() -> None:
+    """The 1-2-1 sigmoid net with log loss, the benchmark's smallest step."""
+    def make() -> tuple[nn.Module, optim.Optimizer]:
+        tg.manual_seed(0)
+        model = nn.mlp([1, 2, 1], "sigmoid", output_activation="sigmoid")
+        return model, optim.SGD(model.parameters(), lr=0.5)
+
+    eager_model, eager_opt = make()
+    model, opt = make()
+
+    @tg.compile
+    def step(x: tg.Tensor, y: tg.Tensor) -> tg.Tensor:
+        opt.zero_grad()
+        loss = F.binary_cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        x, y = tg.Tensor(rng.random((1, 1), dtype=np.float32)), tg.Tensor(rng.random((1, 1), dtype=np.float32))
+        eager_opt.zero_grad()
+        eager_loss = F.binary_cross_entropy(eager_model(x), y)
+        eager_loss.backward()
+        eager_opt.step()
+        assert step(x, y).item() == eager_loss.item()
+
+
+def test_the_same_array_passed_twice_is_refilled_from_each_argument() -> None:
+    weight = tg.Tensor([1.0, 2.0], requires_grad=True)
+
+    @tg.compile
+    def dot(a: np.ndarray, b: np.ndarray) -> tg.Tensor:
+        return (a * weight * b).sum()
+
+    x = np.array([1.0, 1.0], np.float32)
+    assert dot(x, x).item() == 3.0
+    assert dot(x, np.array([2.0, 3.0], np.float32)).item() == 8.0
