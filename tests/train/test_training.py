@@ -11,6 +11,7 @@ import pytest
 import tinygrad_vn as tg
 from tinygrad_vn.serialization import save
 from tinygrad_vn.train import (
+    InputScaling,
     TrainConfig,
     build_model,
     confusion_matrix,
@@ -18,6 +19,7 @@ from tinygrad_vn.train import (
     fit,
     flatten_images,
     format_confusion_matrix,
+    input_scaling,
     load_model,
     plot_history,
     save_model,
@@ -135,3 +137,34 @@ def test_blas_threads_caps_inside_and_restores_after():
     assert counts() == before
     with pytest.raises(ValueError, match="at least 1"), blas_threads(0):
         pass
+
+
+def test_input_scaling_standardises_with_one_mean_and_std():
+    x = np.array([[0.0, 0.5], [1.0, 0.5]], dtype=np.float32)
+    scaling = InputScaling.fit(x)
+    assert (scaling.mean, scaling.std) == (0.5, pytest.approx(np.sqrt(0.125)))
+    scaled = scaling(x)
+    assert scaled.dtype == np.float32 and scaled.mean() == pytest.approx(0) and scaled.std() == pytest.approx(1)
+    assert InputScaling()(x) is x
+    with pytest.raises(ValueError, match="all equal"):
+        InputScaling.fit(np.zeros((3, 4), np.float32))
+
+
+def test_a_saved_model_remembers_its_input_scaling(tmp_path):
+    config = TrainConfig(layers=(4, 3))
+    save_model(build_model([4, 3]), tmp_path / "scaled.npz", config, InputScaling(0.13, 0.31))
+    save_model(build_model([4, 3]), tmp_path / "plain.npz", config)
+    assert input_scaling(load_model(tmp_path / "scaled.npz")[1]) == InputScaling(0.13, 0.31)
+    assert input_scaling(load_model(tmp_path / "plain.npz")[1]) == InputScaling()
+    assert input_scaling({"format": "from an older release, with no scaling recorded"}) == InputScaling()
+
+
+def test_standardising_is_the_default_and_can_be_switched_off(mnist, tmp_path):
+    config = TrainConfig(optimizer="sgd", lr=0.05, epochs=1, limit_train=1000, limit_test=200)
+    quiet_fit(config, out=tmp_path / "std")
+    quiet_fit(dataclasses.replace(config, standardize=False), out=tmp_path / "unit")
+    scaling = input_scaling(load_model(tmp_path / "std" / "model.npz")[1])
+    x_train = flatten_images(mnist[0][:1000])
+    assert scaling.mean == pytest.approx(float(x_train.mean(dtype=np.float64)))
+    assert scaling.std == pytest.approx(float(x_train.std(dtype=np.float64)))
+    assert input_scaling(load_model(tmp_path / "unit" / "model.npz")[1]) == InputScaling()

@@ -34,6 +34,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         confusion_matrix,
         evaluate,
         format_confusion_matrix,
+        input_scaling,
         load_dataset,
         load_model,
     )
@@ -41,7 +42,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     model, metadata = load_model(args.model)
     dataset = args.dataset or metadata["dataset"]
     _, _, x_test, y_test = load_dataset(dataset, args.data, limit_train=0, limit_test=args.limit_test)
-    result = evaluate(model, x_test, y_test)
+    result = evaluate(model, input_scaling(metadata)(x_test), y_test)
     names = CLASS_NAMES[dataset]
     matrix = confusion_matrix(y_test, result.predictions, len(names))
     layers = "-".join(str(n) for n in metadata["layers"])
