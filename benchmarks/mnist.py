@@ -3,8 +3,7 @@
     python -m benchmarks.mnist                       # everything, report on stdout
     python -m benchmarks.mnist --report benchmarks/MNIST_RESULTS.md --json runs/mnist_bench.json
 
-1. Speed race: 784-128-10 ReLU, SGD (momentum 0.9, lr 0.1), batch 128, the same float32 data (scaled as
-   `tinygrad-vn train` scales it: pixels / 255, standardised with the training set's mean and std), the
+1. Speed race: 784-128-10 ReLU, SGD (momentum 0.9, lr 0.1), batch 128, the same float32 data, the
    same initial weights and the same batch order for all three. Epochs run round robin (epoch k of
    every framework, then epoch k + 1), so a busy machine slows them alike. Reports seconds per epoch
    (median, evaluation excluded), samples/s, accuracy after 3 epochs and the training time until the
@@ -44,15 +43,12 @@ Data = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def load_data() -> Data:
-    """MNIST as float32 (N, 784) and int64 labels, scaled as ``tinygrad-vn train`` does by default:
-    pixels / 255, then standardised with the training set's mean and std. Every framework gets these arrays."""
+    """MNIST as float32 (N, 784) pixels / 255 and int64 labels."""
     from tinygrad_vn.data import load_mnist
-    from tinygrad_vn.train import InputScaling, flatten_images
+    from tinygrad_vn.train import flatten_images
 
     x_train, y_train, x_test, y_test = load_mnist(progress=False)
-    x_train, x_test = flatten_images(x_train), flatten_images(x_test)
-    scaling = InputScaling.fit(x_train)
-    return scaling(x_train), y_train, scaling(x_test), y_test
+    return flatten_images(x_train), y_train, flatten_images(x_test), y_test
 
 
 # --------------------------------------------------------------------------- the three trainers

@@ -34,6 +34,18 @@ def test_train_then_eval_on_a_slice(mnist, tmp_path, capsys):
     assert len(matrix_rows) == 10 and sum(int(v) for row in matrix_rows for v in row[1:]) == 500
 
 
+def test_eval_standardises_as_a_standardised_run_was_trained(mnist, tmp_path, capsys):
+    out = tmp_path / "standardised"
+    assert main(["train", "--epochs", "1", "--limit-train", "2000", "--limit-test", "400", "--standardize",
+                 "--out", str(out), "--no-progress"]) == 0
+    trained = json.loads((out / "metrics.json").read_text())
+    assert trained["config"]["standardize"] is True
+    capsys.readouterr()
+    assert main(["eval", "--model", str(out / "model.npz"), "--limit-test", "400"]) == 0
+    accuracy = float(re.search(r"accuracy (\d+\.\d+)%", capsys.readouterr().out).group(1))
+    assert accuracy == pytest.approx(100 * trained["epochs"][-1]["test_accuracy"], abs=0.005)
+
+
 def test_fashion_mnist_trains_through_the_same_command(fashion_mnist, tmp_path, capsys):
     out = tmp_path / "fashion"
     assert main(["train", "--dataset", "fashion-mnist", "--epochs", "1", "--limit-train", "2000",

@@ -159,10 +159,10 @@ def test_a_saved_model_remembers_its_input_scaling(tmp_path):
     assert input_scaling({"format": "from an older release, with no scaling recorded"}) == InputScaling()
 
 
-def test_standardising_is_the_default_and_can_be_switched_off(mnist, tmp_path):
+def test_standardising_is_opt_in_and_recorded_in_the_model(mnist, tmp_path):
     config = TrainConfig(optimizer="sgd", lr=0.05, epochs=1, limit_train=1000, limit_test=200)
-    quiet_fit(config, out=tmp_path / "std")
-    quiet_fit(dataclasses.replace(config, standardize=False), out=tmp_path / "unit")
+    quiet_fit(dataclasses.replace(config, standardize=True), out=tmp_path / "std")
+    quiet_fit(config, out=tmp_path / "unit")
     scaling = input_scaling(load_model(tmp_path / "std" / "model.npz")[1])
     x_train = flatten_images(mnist[0][:1000])
     assert scaling.mean == pytest.approx(float(x_train.mean(dtype=np.float64)))

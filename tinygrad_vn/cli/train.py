@@ -48,9 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--threads", type=positive_int, default=1,
                         help="BLAS threads; small matmuls gain little from more and lose much on a busy machine")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--no-standardize", action="store_true",
-                        help="feed pixels / 255 as the seeds do, instead of standardising them with the training "
-                             "set's mean and std")
+    parser.add_argument("--standardize", action="store_true",
+                        help="standardise pixels / 255 with the training set's mean and std (helps Adam; "
+                             "the default is pixels / 255, as the seeds do)")
     parser.set_defaults(func=run)
 
 
@@ -65,7 +65,7 @@ def _train(args: argparse.Namespace) -> int:
     config = TrainConfig(dataset=args.dataset, layers=args.layers, activation=args.activation,
                          optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, epochs=args.epochs,
                          batch_size=args.batch_size, seed=args.seed, limit_train=args.limit_train,
-                         limit_test=args.limit_test, standardize=not args.no_standardize)
+                         limit_test=args.limit_test, standardize=args.standardize)
     out = args.out or f"runs/{args.dataset}-{args.optimizer}-seed{args.seed}"
     fit(config, out=out, data_root=args.data, progress=not args.no_progress, threads=args.threads)
     return 0
