@@ -130,7 +130,7 @@ def write_chart(path: Path, rows: list[Row]) -> str:
     charted = [row for row in rows if any(row.ratios.get(name) for name in IMPLEMENTATIONS[1:])]
     if not charted:
         return "no ratios to chart"
-    labels = [f"{row.case} [{row.threads}t]" for row in charted]
+    labels = [_chart_label(row) for row in charted]
     fig, ax = plt.subplots(figsize=(10, 0.28 * len(charted) + 1.5))
     height = 0.4
     for offset, name, colour in ((-height / 2, "numpy", "tab:blue"), (height / 2, "torch", "tab:orange")):
@@ -147,3 +147,9 @@ def write_chart(path: Path, rows: list[Row]) -> str:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return f"chart written to {path}"
+
+
+def _chart_label(row: Row) -> str:
+    """The case, the group's qualifier when it has one ("tg.compile"), and the thread count."""
+    qualifier = row.group.partition(", ")[2]
+    return f"{row.case}{f' ({qualifier})' if qualifier else ''} [{row.threads}t]"
