@@ -60,9 +60,10 @@ def run_split(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], param
     ``work`` decides whether splitting pays (default: ``len(arrays[0])``; see :data:`PARALLEL_MIN_WORK`).
     Every array must have the same length along axis 0; each chunk must be independent of the others.
     """
-    rows = len(arrays[0])
-    threads = min(_state["threads"], rows)
-    if (rows if work is None else work) < PARALLEL_MIN_WORK or threads <= 1:
+    threads = _state["threads"]
+    rows = len(arrays[0]) if threads > 1 else 1
+    threads = min(threads, rows)
+    if threads <= 1 or (rows if work is None else work) < PARALLEL_MIN_WORK:
         kernel(*arrays, *params)
         return
     bounds = np.linspace(0, rows, threads + 1).astype(np.int64)

@@ -39,8 +39,9 @@ class CompiledStep:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        key = (tuple(_signature(a, i) for i, a in enumerate(args)),
-               tuple(sorted((name, _signature(a, name)) for name, a in kwargs.items())), is_grad_enabled())
+        key = (tuple([_signature(a, i) for i, a in enumerate(args)]),
+               tuple(sorted([(name, _signature(a, name)) for name, a in kwargs.items()])) if kwargs else (),
+               is_grad_enabled())
         program = self.programs.get(key)
         if program is None:
             program, result = _Program.record(self.fn, args, kwargs)
