@@ -255,3 +255,19 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum):
         v = mu * velocity[i] + grad[i]
         velocity[i] = v
         param[i] -= rate * v
+
+
+@njit(**_ELEMENTWISE)
+def adam_step(param, grad, m, v, beta1, beta2, one_minus_beta1, one_minus_beta2, step_size, correction2, eps):
+    """m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; param ← param − step_size · m / (√(v / correction2) + ε),
+    in one pass, in place, with the reference's operations in the reference's order."""
+    real = param.dtype.type
+    b1, b2, c1, c2 = real(beta1), real(beta2), real(one_minus_beta1), real(one_minus_beta2)
+    rate, correction, epsilon = real(step_size), real(correction2), real(eps)
+    for i in range(param.size):
+        g = grad[i]
+        mi = b1 * m[i] + c1 * g
+        vi = b2 * v[i] + c2 * g * g
+        m[i] = mi
+        v[i] = vi
+        param[i] -= rate * mi / (np.sqrt(vi / correction) + epsilon)

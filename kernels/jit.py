@@ -237,3 +237,16 @@ def sgd_momentum_step(param: np.ndarray, grad: np.ndarray, velocity: np.ndarray,
     run_split(_loops.sgd_momentum_step,
               (param.reshape(-1), np.ascontiguousarray(grad).reshape(-1), velocity.reshape(-1)),
               (float(lr), float(momentum)))
+
+
+def adam_step(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, lr: float, beta1: float,
+              beta2: float, eps: float, step: int) -> None:
+    """See ``reference.adam_step``: one pass over the four arrays instead of about ten with temporaries."""
+    if not (_compiled_dtype(param, grad, m, v) and param.flags.c_contiguous and m.flags.c_contiguous
+            and v.flags.c_contiguous):
+        reference.adam_step(param, grad, m, v, lr, beta1, beta2, eps, step)
+        return
+    run_split(_loops.adam_step,
+              (param.reshape(-1), np.ascontiguousarray(grad).reshape(-1), m.reshape(-1), v.reshape(-1)),
+              (float(beta1), float(beta2), float(1 - beta1), float(1 - beta2), float(lr / (1 - beta1**step)),
+               float(1 - beta2**step), float(eps)))

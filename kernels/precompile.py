@@ -61,5 +61,8 @@ def precompile(dtypes: tuple[type, ...] = DTYPES) -> dict[str, float]:
         w, b = np.ones((3, 3), dtype), np.ones(3, dtype)
         for activation in jit.FUSABLE_ACTIVATIONS:
             jit.linear_activation_backward(jit.linear_activation(x, w, b, activation), g, activation)
+        state = np.zeros_like(x)
+        jit.sgd_momentum_step(x.copy(), g, state, 0.1, 0.9)
+        jit.adam_step(x.copy(), g, state, np.zeros_like(x), 1e-3, 0.9, 0.999, 1e-8, 1)
         timings[np.dtype(dtype).name] = time.perf_counter() - start
     return timings

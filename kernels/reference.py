@@ -154,8 +154,22 @@ _FUSED_BACKWARD = {"identity": lambda y, grad: grad, "relu": relu_backward, "sig
 
 
 def sgd_momentum_step(param: np.ndarray, grad: np.ndarray, velocity: np.ndarray, lr: float, momentum: float) -> None:
-    """One SGD-with-momentum update, in place (the one kernel that modifies its arguments: they are
-    the optimizer's state): velocity ← momentum · velocity + grad, then param ← param − lr · velocity."""
+    """One SGD-with-momentum update, in place (this and ``adam_step`` are the kernels that modify their
+    arguments: they are the optimizer's state): velocity ← momentum · velocity + grad, then
+    param ← param − lr · velocity."""
     velocity *= momentum
     velocity += grad
     param -= lr * velocity
+
+
+def adam_step(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, lr: float, beta1: float,
+              beta2: float, eps: float, step: int) -> None:
+    """One Adam update in place, ``step`` counting from 1: m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²,
+    param ← param − lr / (1 − β₁ᵗ) · m / (√(v / (1 − β₂ᵗ)) + ε)."""
+    m *= beta1
+    m += (1 - beta1) * grad
+    v *= beta2
+    v += (1 - beta2) * grad * grad
+    denom = np.sqrt(v / (1 - beta2**step))
+    denom += eps
+    param -= (lr / (1 - beta1**step)) * m / denom

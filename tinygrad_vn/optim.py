@@ -90,12 +90,5 @@ class Adam(Optimizer):
         if self.weight_decay:
             grad = grad + self.weight_decay * param
         self.steps[index] += 1
-        t = self.steps[index]
-        m, v = self.m[index], self.v[index]
-        m *= beta1
-        m += (1 - beta1) * grad
-        v *= beta2
-        v += (1 - beta2) * grad * grad
-        denom = np.sqrt(v / (1 - beta2**t))
-        denom += self.eps
-        param -= (self.lr / (1 - beta1**t)) * m / denom
+        backend.kernels.adam_step(param, grad, self.m[index], self.v[index], self.lr, beta1, beta2, self.eps,
+                                  self.steps[index])

@@ -222,6 +222,21 @@ def test_sgd_momentum_step_updates_like_reference(data: st.DataObject, dtype: ty
     assert_same(fast_param, param, dtype, 10.0)
 
 
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), dtype=dtypes, shape=shapes, step=st.integers(1, 50))
+def test_adam_step_updates_like_reference(data: st.DataObject, dtype: type, shape: tuple[int, ...], step: int) -> None:
+    param = np.ascontiguousarray(data.draw(arrays(shape, dtype, scale=10.0)))
+    grad = data.draw(arrays(shape, dtype, scale=10.0))
+    m = np.ascontiguousarray(data.draw(arrays(shape, dtype, scale=1.0)))
+    v = np.abs(np.ascontiguousarray(data.draw(arrays(shape, dtype, scale=1.0))))
+    fast = param.copy(), m.copy(), v.copy()
+    jit.adam_step(fast[0], grad, fast[1], fast[2], 1e-3, 0.9, 0.999, 1e-8, step)
+    reference.adam_step(param, grad, m, v, 1e-3, 0.9, 0.999, 1e-8, step)
+    assert_same(fast[1], m, dtype, 10.0)
+    assert_same(fast[2], v, dtype, 100.0)
+    assert_same(fast[0], param, dtype, 10.0)
+
+
 def test_large_outputs_are_reused_only_once_nothing_refers_to_them() -> None:
     _buffers.clear()
     x = np.random.default_rng(0).standard_normal(1 << 19).astype(np.float32)
