@@ -293,8 +293,9 @@ def plot_history(history: list[EpochMetrics], path: Path, title: str = "") -> bo
 def run_title(config: TrainConfig) -> str:
     """A one-line description of the run, for the plot and the log."""
     layers = "-".join(str(n) for n in config.layers)
+    inputs = ", standardised inputs" if config.standardize else ""
     return (f"{config.dataset} {layers} {config.activation}, {config.optimizer} lr {config.lr:g}, "
-            f"batch {config.batch_size}, seed {config.seed}")
+            f"batch {config.batch_size}, seed {config.seed}{inputs}")
 
 
 def fit(

@@ -40,7 +40,7 @@ def test_eval_standardises_as_a_standardised_run_was_trained(mnist, tmp_path, ca
                  "--out", str(out), "--no-progress"]) == 0
     trained = json.loads((out / "metrics.json").read_text())
     assert trained["config"]["standardize"] is True
-    capsys.readouterr()
+    assert "seed 0, standardised inputs: 2000 training" in capsys.readouterr().out
     assert main(["eval", "--model", str(out / "model.npz"), "--limit-test", "400"]) == 0
     accuracy = float(re.search(r"accuracy (\d+\.\d+)%", capsys.readouterr().out).group(1))
     assert accuracy == pytest.approx(100 * trained["epochs"][-1]["test_accuracy"], abs=0.005)
