@@ -162,6 +162,63 @@ def test_a_manual_parameter_update_is_refused() -> None:
         manual_sgd(np.array([2.0], np.float32))
 
 
+@pytest.mark.parametrize("edit", ["clip", "reset", "replace"])
+def test_a_gradient_edited_by_hand_is_refused(edit: str) -> None:
+    model, opt = _classifier()
+
+    @tg.compile
+    def step(x: np.ndarray, y: np.ndarray) -> None:
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        weight = model[0].weight
+        if edit == "clip":
+            np.clip(weight.grad.data, -0.01, 0.01, out=weight.grad.data)
+        elif edit == "reset":
+            weight.grad = None
+        else:
+            weight.grad = tg.zeros_like(weight)
+        opt.step()
+
+    x, y = _batches(1, 4, 6, 3)[0]
+    with pytest.raises(RuntimeError, match="gradient of a parameter of shape \\(6, 5\\) was changed"):
+        step(x, y)
+
+
+def test_an_op_on_a_gradient_is_refused() -> None:
+    weight = tg.Tensor([1.0, -2.0], requires_grad=True)
+
+    @tg.compile
+    def step(x: np.ndarray) -> tg.Tensor:
+        weight.grad = None
+        (x * weight).sum().backward()
+        return (weight.grad * weight.grad).sum()  # a gradient norm, say
+
+    with pytest.raises(RuntimeError, match=r"reads a parameter's \.grad"):
+        step(np.ones(2, np.float32))
+
+
+def test_the_learning_rate_is_read_at_each_call() -> None:
+    eager_model, eager_opt = _classifier()
+    model, opt = _classifier()
+
+    @tg.compile
+    def step(x: np.ndarray, y: np.ndarray) -> tg.Tensor:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for i, (x, y) in enumerate(_batches(4, 8, 6, 3)):
+        eager_opt.lr = opt.lr = 0.1 / (i + 1)  # a schedule set between calls
+        eager_opt.zero_grad()
+        F.cross_entropy(eager_model(tg.Tensor(x)), y).backward()
+        eager_opt.step()
+        step(x, y)
+    for p, q in zip(eager_model.parameters(), model.parameters(), strict=True):
+        assert np.array_equal(p.data, q.data)
+
+
 @pytest.mark.parametrize(("result", "message"), [(1.5, "float"), ({"loss": None}, "dict")])
 def test_a_step_must_return_tensors(result: object, message: str) -> None:
     @tg.compile

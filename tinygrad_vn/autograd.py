@@ -68,17 +68,37 @@ class Tracer:
     ``("backward", root, grad, retain_graph, order)`` for every backward pass (with the topological
     order it walked), and ``("call", method, args, kwargs)`` for every :func:`replayed` method called
     (an optimizer's ``step``, a ``zero_grad``). Nothing else a step does is seen. ``leaf_copies``
-    keeps each trainable leaf's array as the first op read it, so that updates made behind the
-    tracer's back can be found afterwards.
+    keeps each trainable leaf's array as the first op read it, and ``gradients`` the leaves' gradients
+    as the last backward pass left them, so that edits made behind the tracer's back can be found.
     """
 
     def __init__(self) -> None:
         self.events: list[tuple[Any, ...]] = []
         self.leaf_copies: dict[int, tuple[Any, np.ndarray]] = {}
+        self.gradients: list[tuple[Any, Any, np.ndarray]] = []
+
+    def note_gradients(self, order: list[Any]) -> None:
+        """Remember the gradients that a backward pass over ``order`` left in its leaves."""
+        self.gradients = [(t, t.grad, t.grad.data.copy()) for t in order if t._ctx is None and t.grad is not None]
+
+    def check_gradients(self, before: str) -> None:
+        """Raise if a noted gradient was replaced or changed in place since: a replay would not repeat that."""
+        for tensor, grad, copy in self.gradients:
+            if tensor.grad is not grad or not np.array_equal(grad.data, copy, equal_nan=True):
+                raise RuntimeError(
+                    f"tg.compile: the gradient of a parameter of shape {tensor.shape} was changed between "
+                    f"backward() and {before}. Edits to .grad (clipping, scaling, resetting by hand) would "
+                    "run only on the recording call; do them outside the compiled step")
+        self.gradients = []
 
     def record_op(self, fn: type[Function], ctx: Context, inputs: tuple[Any, ...], attrs: dict[str, Any],
                   output: Any) -> None:
         """Note one applied op."""
+        for _, grad, _ in self.gradients:
+            if any(tensor is grad for tensor in inputs):
+                raise RuntimeError(f"tg.compile: {fn.__name__} reads a parameter's .grad, which a replay would not "
+                                   "see change (each backward makes new gradient tensors); compute from "
+                                   "gradients outside the compiled step")
         for tensor in inputs:
             if tensor.requires_grad and tensor._ctx is None and id(tensor) not in self.leaf_copies:
                 self.leaf_copies[id(tensor)] = (tensor, tensor.data.copy())
@@ -109,6 +129,7 @@ def replayed(method: Method) -> Method:
         tracer = _state.tracer
         if tracer is None:
             return method(*args, **kwargs)
+        tracer.check_gradients(f"{method.__qualname__}()")
         tracer.events.append(("call", method, args, kwargs))
         with tracing(None):
             return method(*args, **kwargs)
@@ -215,9 +236,11 @@ def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = Fal
     if tracer is None:
         walk_backward(root, seed, order, retain_graph, hook)
         return
+    tracer.check_gradients("the next backward()")
     tracer.events.append(("backward", root, grad, retain_graph, order))
     with tracing(None):
         walk_backward(root, seed, order, retain_graph, hook)
+    tracer.note_gradients(order)
 
 
 def walk_backward(root: Any, seed: np.ndarray, order: list[Any], retain_graph: bool = False,

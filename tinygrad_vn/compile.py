@@ -12,8 +12,9 @@ the same kernels in the same order on the same arrays, so the numbers are the ea
 What is replayed is what the tracer sees: tensor ops, ``backward()``, and methods marked
 :func:`~.autograd.replayed` (``Optimizer.step``/``zero_grad``, ``Module.zero_grad``,
 ``Tensor.zero_grad``). Other Python in the step runs only on the recording call: a ``print``, an
-``.item()``, a branch on a tensor's value, a manual ``p.data -= lr * p.grad.data``. The last one is
-detected (a parameter that changed outside an optimizer's step) and refused.
+``.item()``, a branch on a tensor's value, a manual ``p.data -= lr * p.grad.data``, a gradient
+clipped by hand. The last two are detected (a parameter changed outside an optimizer's step, a
+gradient changed after ``backward()``) and refused; a branch on a value cannot be.
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ class _Program:
         tracer = Tracer()
         with tracing(tracer):
             result = fn(*call_args, **call_kwargs)
+        tracer.check_gradients("the end of the step")
         outputs = _output_structure(result)
         events = _replay_events(tracer.events)
         _check_updates(tracer)
