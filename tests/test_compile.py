@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -23,25 +25,25 @@ def _classifier(optimizer: str = "sgd") -> tuple[nn.Module, optim.Optimizer]:
     return model, optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_replayed_steps_equal_eager_steps_bit_for_bit(optimizer: str) -> None:
-    eager_model, eager_opt = _classifier(optimizer)
-    model, opt = _classifier(optimizer)
-
-    @tg.compile
-    def step(x: np.ndarray, y: np.ndarray) -> tg.Tensor:
+def _training_step(model: nn.Module, opt: optim.Optimizer, loss_fn: Callable = F.cross_entropy) -> Callable:
+    """The usual step: zero the gradients, forward, loss, backward, update; returns the loss."""
+    def step(x, y) -> tg.Tensor:
         opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
+        loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         return loss
 
+    return step
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_replayed_steps_equal_eager_steps_bit_for_bit(optimizer: str) -> None:
+    eager_model, eager_opt = _classifier(optimizer)
+    model, opt = _classifier(optimizer)
+    eager_step, step = _training_step(eager_model, eager_opt), tg.compile(_training_step(model, opt))
     for x, y in _batches(6, 8, 6, 3) * 2:
-        eager_opt.zero_grad()
-        eager_loss = F.cross_entropy(eager_model(tg.Tensor(x)), y)
-        eager_loss.backward()
-        eager_opt.step()
-        assert step(x, y).item() == eager_loss.item()
+        assert step(x, y).item() == eager_step(tg.Tensor(x), y).item()
     assert len(step.programs) == 1
     for (name, p), q in zip(eager_model.named_parameters(), model.parameters(), strict=True):
         assert np.array_equal(p.data, q.data), name
@@ -200,20 +202,10 @@ def test_an_op_on_a_gradient_is_refused() -> None:
 def test_the_learning_rate_is_read_at_each_call() -> None:
     eager_model, eager_opt = _classifier()
     model, opt = _classifier()
-
-    @tg.compile
-    def step(x: np.ndarray, y: np.ndarray) -> tg.Tensor:
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
+    eager_step, step = _training_step(eager_model, eager_opt), tg.compile(_training_step(model, opt))
     for i, (x, y) in enumerate(_batches(4, 8, 6, 3)):
         eager_opt.lr = opt.lr = 0.1 / (i + 1)  # a schedule set between calls
-        eager_opt.zero_grad()
-        F.cross_entropy(eager_model(tg.Tensor(x)), y).backward()
-        eager_opt.step()
+        eager_step(tg.Tensor(x), y)
         step(x, y)
     for p, q in zip(eager_model.parameters(), model.parameters(), strict=True):
         assert np.array_equal(p.data, q.data)
@@ -271,25 +263,13 @@ def test_seed_000_network_trains_the_same_compiled() -> None:
         model = nn.mlp([1, 2, 1], "sigmoid", output_activation="sigmoid")
         return model, optim.SGD(model.parameters(), lr=0.5)
 
-    eager_model, eager_opt = make()
+    eager_step = _training_step(*make(), loss_fn=F.binary_cross_entropy)
     model, opt = make()
-
-    @tg.compile
-    def step(x: tg.Tensor, y: tg.Tensor) -> tg.Tensor:
-        opt.zero_grad()
-        loss = F.binary_cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = tg.compile(_training_step(model, opt, loss_fn=F.binary_cross_entropy))
     rng = np.random.default_rng(0)
     for _ in range(10):
         x, y = tg.Tensor(rng.random((1, 1), dtype=np.float32)), tg.Tensor(rng.random((1, 1), dtype=np.float32))
-        eager_opt.zero_grad()
-        eager_loss = F.binary_cross_entropy(eager_model(x), y)
-        eager_loss.backward()
-        eager_opt.step()
-        assert step(x, y).item() == eager_loss.item()
+        assert step(x, y).item() == eager_step(x, y).item()
 
 
 def test_the_same_array_passed_twice_is_refilled_from_each_argument() -> None:
