@@ -73,21 +73,13 @@ def _tinygrad_step(net: Net, x: np.ndarray, y: np.ndarray,
         loss_fn = F.cross_entropy
     inputs, targets = tg.Tensor(x), (tg.Tensor(y) if net.seed000 else y)
 
-    def step() -> None:
-        opt.zero_grad()
-        loss_fn(model(inputs), targets).backward()
-        opt.step()
-
-    def batch_step(x: tg.Tensor, y: Any) -> None:
+    def step(x: tg.Tensor, y: Any) -> None:
         opt.zero_grad()
         loss_fn(model(x), y).backward()
         opt.step()
 
-    params = [p.data.copy() for p in model.parameters()]
-    if compiled:
-        replayed = tg.compile(batch_step)
-        return lambda: replayed(inputs, targets), params
-    return step, params
+    run = tg.compile(step) if compiled else step
+    return lambda: run(inputs, targets), [p.data.copy() for p in model.parameters()]
 
 
 def _numpy_step(net: Net, x: np.ndarray, y: np.ndarray, params: list[np.ndarray]) -> Callable[[], None]:

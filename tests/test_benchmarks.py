@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from tinygrad_vn.benchmarks import report
+from tinygrad_vn.benchmarks.timing import Row
 
 from tinygrad_vn.cli import main as cli_main
 
@@ -54,3 +56,11 @@ def test_quick_run_through_cli_covers_training_and_startup(tmp_path: Path, capsy
 def test_unknown_group_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="unknown group"):
         cli_main(["bench", "--only", "nonsense", "--out", str(tmp_path)])
+
+
+def test_chart_labels_tell_compiled_rows_from_eager_ones() -> None:
+    seconds = {"tinygrad_vn": 1.0, "numpy": 2.0, "torch": 3.0}
+    eager = Row("training step", "784-10-10 batch 64", 1, dict(seconds))
+    compiled = Row("training step, tg.compile", "784-10-10 batch 64", 2, dict(seconds))
+    assert report._chart_label(eager) == "784-10-10 batch 64 [1t]"
+    assert report._chart_label(compiled) == "784-10-10 batch 64 (tg.compile) [2t]"

@@ -282,6 +282,7 @@ def walk_backward(root: Any, seed: np.ndarray, order: list[Any], retain_graph: b
 
 
 def seed_gradient(root: Any, grad: Any) -> np.ndarray:
+    """The gradient that starts a backward pass from ``root``: ones for a scalar, else ``grad`` checked."""
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(f"backward() without a grad argument needs a scalar output, but this "
