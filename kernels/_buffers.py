@@ -54,6 +54,13 @@ def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     return array
 
 
+def empty_like(array: np.ndarray) -> np.ndarray:
+    """An uninitialised C-ordered array of ``array``'s shape and dtype; see :func:`empty`."""
+    if array.nbytes < MIN_BYTES:
+        return np.empty(array.shape, array.dtype)
+    return empty(array.shape, array.dtype)
+
+
 def clear() -> None:
     """Forget every cached buffer."""
     _cache.clear()

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from ._fastmath import exp, expm1
+from .reference import LOG_FLOOR
 
 _ELEMENTWISE = {"cache": True, "nogil": True, "error_model": "numpy"}
 _ROWWISE = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract", "reassoc"}}
@@ -121,7 +122,7 @@ def swish_backward(x, grad, out):
         out[i] = grad[i] * (s + x[i] * s * (one - s))
 
 
-@njit(**_ROWWISE)
+@njit(inline="always")  # inlined: as a call it cost the (256, 10) cross-entropy a third of its time
 def _row_max(row):
     m = row[0]
     for j in range(1, row.size):
@@ -129,7 +130,7 @@ def _row_max(row):
     return m
 
 
-@njit(**_ROWWISE)
+@njit(inline="always")
 def _exp_shifted_into(row, shift, out):
     """out = exp(row − shift); returns the sum of ``out``."""
     total = row.dtype.type(0)
@@ -207,6 +208,31 @@ def cross_entropy_backward(probs, target, grad, out):
         for j in range(probs.shape[1]):
             out[i, j] = probs[i, j] * g
         out[i, target[i]] = (probs[i, target[i]] - one) * g
+
+
+@njit(**_ELEMENTWISE)
+def binary_cross_entropy(prob, target, out):
+    zero, one, floor = prob.dtype.type(0), prob.dtype.type(1), prob.dtype.type(LOG_FLOOR)
+    for i in range(prob.size):
+        p, y = prob[i], target[i]
+        log_p = np.log(p) if p != zero else floor  # no log(0): it warns when run as Python
+        log_not_p = np.log1p(-p) if p != one else floor
+        if log_p < floor:  # not max(): a NaN must stay NaN, as in np.maximum
+            log_p = floor
+        if log_not_p < floor:
+            log_not_p = floor
+        out[i] = -(y * log_p + (one - y) * log_not_p)
+
+
+@njit(**_ELEMENTWISE)
+def binary_cross_entropy_backward(prob, target, grad, out):
+    one, tiny = prob.dtype.type(1), prob.dtype.type(1e-12)
+    for i in range(prob.size):
+        p = prob[i]
+        denominator = p * (one - p)
+        if denominator < tiny:
+            denominator = tiny
+        out[i] = grad[i] * (p - target[i]) / denominator
 
 
 IDENTITY, RELU, SIGMOID, TANH = 0, 1, 2, 3

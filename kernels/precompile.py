@@ -58,6 +58,9 @@ def precompile(dtypes: tuple[type, ...] = DTYPES) -> dict[str, float]:
             getattr(jit, f"{name}_backward")(x, g, -1)
         _, probs = jit.cross_entropy(x, target)
         jit.cross_entropy_backward(probs, target, np.ones(2, dtype))
+        prob = np.full_like(x, 0.25)
+        jit.binary_cross_entropy(prob, g)
+        jit.binary_cross_entropy_backward(prob, g, g)
         w, b = np.ones((3, 3), dtype), np.ones(3, dtype)
         for activation in jit.FUSABLE_ACTIVATIONS:
             jit.linear_activation_backward(jit.linear_activation(x, w, b, activation), g, activation)

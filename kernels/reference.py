@@ -130,6 +130,32 @@ def cross_entropy_backward(probs: np.ndarray, target: np.ndarray, grad: np.ndarr
     return out
 
 
+LOG_FLOOR = -100.0
+"""Where ``binary_cross_entropy`` floors its logs: a probability of exactly 0 or 1 costs 100, not inf."""
+
+
+def _floored_logs(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(prob), LOG_FLOOR), np.maximum(np.log1p(-prob), LOG_FLOOR)
+
+
+def binary_cross_entropy(prob: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Elementwise log loss −(y ln p + (1 − y) ln(1 − p)), both logs floored at :data:`LOG_FLOOR`."""
+    log_p, log_not_p = _floored_logs(prob)
+    return -(target * log_p + (1 - target) * log_not_p)
+
+
+def binary_cross_entropy_backward(prob: np.ndarray, target: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """d loss / d p = grad (p − y) / (p (1 − p)), the denominator floored at 1e−12 so p of 0 or 1 stays finite."""
+    return grad * (prob - target) / np.maximum(prob * (1 - prob), 1e-12)
+
+
+def binary_cross_entropy_target_backward(prob: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """d loss / d y = grad (ln(1 − p) − ln p), with the forward's floored logs."""
+    log_p, log_not_p = _floored_logs(prob)
+    return grad * (log_not_p - log_p)
+
+
 FUSABLE_ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh")
 """Activations that ``linear_activation`` fuses: their derivative can be read off the output alone."""
 

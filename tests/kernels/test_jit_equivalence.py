@@ -250,3 +250,27 @@ def test_large_outputs_are_reused_only_once_nothing_refers_to_them() -> None:
     assert third.__array_interface__["data"][0] == address  # the buffer nobody holds any more
     np.testing.assert_array_equal(view, np.maximum(x[:10], 0))  # a view keeps its buffer out of reuse
     assert_same(third, reference.sigmoid(x), np.float32)
+
+
+@st.composite
+def probabilities(draw: st.DrawFn, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """Values in [0, 1] with exact 0s and 1s sprinkled in (the floored logs), maybe non-contiguous."""
+    values = np.abs(np.tanh(draw(arrays(shape, dtype, scale=10.0)))).astype(dtype)
+    flat = values.reshape(-1)
+    if flat.size:
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        picks = rng.integers(0, flat.size, size=min(flat.size, 3))
+        flat[picks] = rng.choice(np.array([0.0, 1.0], dtype=dtype), size=picks.size)
+    return values
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), dtype=dtypes, shape=shapes)
+def test_binary_cross_entropy_forward_and_backward(data: st.DataObject, dtype: type, shape: tuple[int, ...]) -> None:
+    prob, target = data.draw(probabilities(shape, dtype)), data.draw(probabilities(shape, dtype))
+    losses = jit.binary_cross_entropy(prob, target)
+    assert np.isfinite(losses).all() and (losses <= -reference.LOG_FLOOR).all()
+    assert_same(losses, reference.binary_cross_entropy(prob, target), dtype)
+    grad = data.draw(arrays(shape, dtype, scale=10.0))
+    assert_same(jit.binary_cross_entropy_backward(prob, target, grad),
+                reference.binary_cross_entropy_backward(prob, target, grad), dtype)
