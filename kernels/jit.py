@@ -45,7 +45,7 @@ def _work(loop: Callable[..., None], size: int) -> int:
 
 
 def _elementwise(loop: Callable[..., None], inputs: tuple[np.ndarray, ...], params: tuple = ()) -> np.ndarray:
-    """Run an elementwise loop over flat C-ordered copies of ``inputs`` into a fresh output."""
+    """Run an elementwise loop over flat C-ordered views of ``inputs`` (copies where needed) into a fresh output."""
     flat = tuple([a.ravel() for a in inputs])  # a view when C-ordered, else a C-ordered copy
     out = _buffers.empty_like(inputs[0])
     run_split(loop, (*flat, out.ravel()), params, work=_work(loop, out.size))

@@ -140,6 +140,16 @@ def test_reduction_gradients(op: str, data: st.DataObject) -> None:
     assert tg.gradcheck(fn, [leaf(x)])
 
 
+def test_mean_of_integers_is_float64_like_numpy() -> None:
+    # summed in float64, as NumPy does: an int64 sum of these would wrap around
+    labels = np.array([[2**62, 2], [2**62, 7]], dtype=np.int64)
+    for axis in (None, 0, 1):
+        out = tg.Tensor(labels).mean(axis=axis)
+        expected = np.mean(labels, axis=axis)
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out.data, expected)
+
+
 def test_max_and_min_split_the_gradient_over_ties() -> None:
     x = leaf(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]))
     x.max(axis=1).sum().backward()
