@@ -239,20 +239,37 @@ IDENTITY, RELU, SIGMOID, TANH = 0, 1, 2, 3
 """Codes of the activations that ``bias_activation`` and ``activation_backward_bias`` fuse."""
 
 
+@njit(inline="always")
+def _activate(v, code, zero, one, two, saturation):
+    """The fused activation numbered ``code`` (IDENTITY, RELU, SIGMOID, TANH) at ``v``."""
+    if code == RELU:
+        return v if v > zero else zero
+    if code == SIGMOID:
+        return _sigmoid_of(v, one)
+    if code == TANH:
+        return _tanh_of(v, two, saturation)
+    return v
+
+
+@njit(inline="always")
+def _activation_grad(g, y, code, zero, one):
+    """g times the derivative of activation ``code``, read from its output ``y``."""
+    if code == RELU:
+        return g if y > zero else zero
+    if code == SIGMOID:
+        return g * y * (one - y)
+    if code == TANH:
+        return g * (one - y * y)
+    return g
+
+
 @njit(**_ELEMENTWISE)
 def bias_activation(z, b, code):
     """z ← activation(z + b) in place, row by row: the epilogue of a BLAS product."""
     zero, one, two, saturation = z.dtype.type(0), z.dtype.type(1), z.dtype.type(2), z.dtype.type(20)
     for i in range(z.shape[0]):
         for j in range(z.shape[1]):
-            v = z[i, j] + b[j]
-            if code == RELU:
-                v = v if v > zero else zero
-            elif code == SIGMOID:
-                v = _sigmoid_of(v, one)
-            elif code == TANH:
-                v = _tanh_of(v, two, saturation)
-            z[i, j] = v
+            z[i, j] = _activate(z[i, j] + b[j], code, zero, one, two, saturation)
 
 
 @njit(**_ELEMENTWISE)
@@ -262,15 +279,47 @@ def activation_backward_bias(y, grad, code, grad_z, grad_bias):
     grad_bias[:] = zero
     for i in range(y.shape[0]):
         for j in range(y.shape[1]):
-            g = grad[i, j]
-            if code == RELU:
-                g = g if y[i, j] > zero else zero
-            elif code == SIGMOID:
-                g = g * y[i, j] * (one - y[i, j])
-            elif code == TANH:
-                g = g * (one - y[i, j] * y[i, j])
+            g = _activation_grad(grad[i, j], y[i, j], code, zero, one)
             grad_z[i, j] = g
             grad_bias[j] += g
+
+
+@njit(**_ELEMENTWISE)
+def small_linear_activation(x, w, b, code, out):
+    """out = activation(x · w + b) for a layer small enough that calling BLAS costs more than the arithmetic."""
+    zero, one, two, saturation = x.dtype.type(0), x.dtype.type(1), x.dtype.type(2), x.dtype.type(20)
+    for i in range(x.shape[0]):
+        for j in range(w.shape[1]):
+            out[i, j] = b[j]
+        for p in range(x.shape[1]):
+            xv = x[i, p]
+            for j in range(w.shape[1]):
+                out[i, j] += xv * w[p, j]
+        for j in range(w.shape[1]):
+            out[i, j] = _activate(out[i, j], code, zero, one, two, saturation)
+
+
+@njit(**_ELEMENTWISE)
+def small_linear_activation_backward(x, w, y, grad, code, need_x, need_w, grad_x, grad_w, grad_b):
+    """dZ = grad ⊙ activation′(from y); dX = dZ · wᵀ, dW = xᵀ · dZ, db = Σ_rows dZ, for a small layer.
+
+    Each element of dZ is used as soon as it is made, so no (rows, out) buffer is needed.
+    """
+    zero, one = y.dtype.type(0), y.dtype.type(1)
+    grad_b[:] = zero
+    if need_w:
+        grad_w[:] = zero
+    if need_x:
+        grad_x[:] = zero
+    for i in range(y.shape[0]):
+        for j in range(y.shape[1]):
+            g = _activation_grad(grad[i, j], y[i, j], code, zero, one)
+            grad_b[j] += g
+            for p in range(x.shape[1]):
+                if need_w:
+                    grad_w[p, j] += x[i, p] * g
+                if need_x:
+                    grad_x[i, p] += g * w[p, j]
 
 
 @njit(**_ELEMENTWISE)

@@ -61,9 +61,12 @@ def precompile(dtypes: tuple[type, ...] = DTYPES) -> dict[str, float]:
         prob = np.full_like(x, 0.25)
         jit.binary_cross_entropy(prob, g)
         jit.binary_cross_entropy_backward(prob, g, g)
-        w, b = np.ones((3, 3), dtype), np.ones(3, dtype)
-        for activation in jit.FUSABLE_ACTIVATIONS:
-            jit.linear_activation_backward(jit.linear_activation(x, w, b, activation), g, activation)
+        for rows in (x.shape[0], 64):  # a small layer (one loop) and a large one (BLAS and epilogues)
+            a = np.ones((rows, 3), dtype)
+            w, b = np.ones((3, 3 if rows < 64 else 64), dtype), np.ones(3 if rows < 64 else 64, dtype)
+            for activation in jit.FUSABLE_ACTIVATIONS:
+                y = jit.linear_activation(a, w, b, activation)
+                jit.linear_activation_backward(a, w, y, np.ones_like(y), activation)
         state = np.zeros_like(x)
         jit.sgd_momentum_step(x.copy(), g, state, 0.1, 0.9)
         jit.adam_step(x.copy(), g, state, np.zeros_like(x), 1e-3, 0.9, 0.999, 1e-8, 1)

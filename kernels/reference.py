@@ -108,12 +108,31 @@ def log_softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int) -> np.ndarr
     return grad - np.exp(y) * grad.sum(axis=axis, keepdims=True)
 
 
+def check_class_indices(labels: np.ndarray, num_classes: int) -> None:
+    """Raise unless ``labels`` are integers in [0, num_classes) (a negative index would silently wrap)."""
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"class labels must be integers, got dtype {labels.dtype}")
+    if labels.size and (np.minimum.reduce(labels, axis=None) < 0
+                        or np.maximum.reduce(labels, axis=None) >= num_classes):
+        bad = labels[(labels < 0) | (labels >= num_classes)]
+        raise ValueError(f"class labels must lie in [0, {num_classes}); got {bad[:5].tolist()}")
+
+
+def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Integer ``labels`` of any shape as float32 one-hot rows: shape ``(*labels.shape, num_classes)``."""
+    check_class_indices(labels, num_classes)
+    out = np.zeros((labels.size, num_classes), dtype=np.float32)
+    out[np.arange(labels.size), labels.ravel()] = 1
+    return out.reshape(*labels.shape, num_classes)
+
+
 def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-row softmax cross-entropy of (N, C) ``logits`` against integer class indices (N,).
 
     Returns ``(losses, probs)``: the (N,) losses and the (N, C) softmax probabilities that the
     backward needs.
     """
+    check_class_indices(target, logits.shape[1])
     shifted = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     total = e.sum(axis=1, keepdims=True)
@@ -165,13 +184,18 @@ def linear_activation(x: np.ndarray, w: np.ndarray, b: np.ndarray, activation: s
     return _FUSED_FORWARD[activation](linear(x, w, b))
 
 
-def linear_activation_backward(y: np.ndarray, grad: np.ndarray, activation: str) -> tuple[np.ndarray, np.ndarray]:
-    """Gradients of the pre-activation ``z`` and of the bias, given the output ``y`` of ``linear_activation``.
+def linear_activation_backward(x: np.ndarray, w: np.ndarray, y: np.ndarray, grad: np.ndarray, activation: str,
+                               need_x: bool = True, need_w: bool = True
+                               ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
+    """Gradients of ``x``, ``w`` and ``b`` given the output ``y`` of ``linear_activation`` and its gradient.
 
-    ReLU's derivative is read from ``y`` (y > 0 exactly where z > 0).
+    dZ = grad ⊙ f′ (read from ``y``: ReLU's y > 0 exactly where z > 0), dX = dZ · Wᵀ, dW = Xᵀ · dZ,
+    db = Σ_rows dZ. ``need_x``/``need_w`` False skip that product and return None in its place.
     """
     grad_z = _FUSED_BACKWARD[activation](y, grad)
-    return grad_z, grad_z.sum(axis=0)
+    grad_x = matmul(grad_z, w.T) if need_x else None
+    grad_w = matmul(x.T, grad_z) if need_w else None
+    return grad_x, grad_w, grad_z.sum(axis=0)
 
 
 _FUSED_FORWARD = {"identity": lambda z: z, "relu": relu, "sigmoid": sigmoid, "tanh": tanh}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 
 import numpy as np
@@ -282,3 +283,92 @@ def test_the_same_array_passed_twice_is_refilled_from_each_argument() -> None:
     x = np.array([1.0, 1.0], np.float32)
     assert dot(x, x).item() == 3.0
     assert dot(x, np.array([2.0, 3.0], np.float32)).item() == 8.0
+
+
+class _PositiveOnly(tg.Function):
+    """Y = X for X > 0, refusing anything else: lets a test make a replay fail at a known op."""
+
+    @staticmethod
+    def forward(ctx, x):
+        if (x <= 0).any():
+            raise ValueError("not positive")
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def test_a_graph_with_shared_tensors_and_two_backward_passes_replays_like_eager() -> None:
+    """Gradients that meet (a tensor used twice), inputs that need none, a scalar backward result that
+    must be converted, and a second backward through a retained graph, all as in eager mode."""
+    from tests.userops import Cube
+
+    def make() -> tuple[tg.Tensor, tg.Tensor, Callable]:
+        w = tg.Tensor([[0.5, -1.0], [2.0, 0.25]], dtype=np.float64, requires_grad=True)
+        v = tg.Tensor([1.0, -2.0], dtype=np.float64, requires_grad=True)
+
+        def step(x: tg.Tensor) -> tg.Tensor:
+            h = x @ w
+            loss = Cube.apply((h * h).sum()) + (h * v).mean()
+            loss.backward(retain_graph=True)
+            (h.sum() * 0.5).backward()
+            return loss
+
+        return w, v, step
+
+    w_eager, v_eager, eager = make()
+    w, v, step = make()
+    compiled = tg.compile(step)
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        x = rng.standard_normal((3, 2))
+        assert compiled(x).item() == eager(tg.Tensor(x)).item()
+        assert np.array_equal(w.grad.data, w_eager.grad.data) and np.array_equal(v.grad.data, v_eager.grad.data)
+    assert len(compiled.programs) == 1
+
+
+def test_source_shows_the_replayed_code_and_tracebacks_point_into_it() -> None:
+    model, opt = _classifier()
+
+    @tg.compile
+    def step(x: np.ndarray, y: np.ndarray) -> tg.Tensor:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(_PositiveOnly.apply(tg.Tensor(x))), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    (x, y), = _batches(1, 4, 6, 3)
+    step(x + 1, y)
+    source = step.source()
+    for expected in ("def replay(args, kwargs)", "# _PositiveOnly", "# Linear+ReLU", "# CrossEntropy",
+                     "# Optimizer.zero_grad", "# Optimizer.step", "_seed("):
+        assert expected in source, expected
+    with pytest.raises(ValueError, match="not positive") as failure:
+        step(x - 2, y)
+    text = "".join(traceback.format_exception(failure.value))
+    assert "# _PositiveOnly" in text
+
+
+def test_values_without_a_gradient_follow_each_call() -> None:
+    """Copies, detached values, comparisons, argmax and one-hot targets are recomputed on every replay,
+    not frozen at the recording call's values; a replay with a bad label raises as eager mode does."""
+    weight = tg.Tensor([[1.0, 0.0], [0.0, 2.0]], requires_grad=True)
+
+    def step(x: tg.Tensor, y: tg.Tensor) -> tuple[tg.Tensor, ...]:
+        out = x @ weight
+        return (tg.Tensor(x).sum(), out.detach().sum(), (out > 1.5).astype(np.float32).sum(),
+                out.argmax(axis=1).astype(np.float32), F.mse_loss(out, F.one_hot(y, 2)),
+                F.cross_entropy(out[0], y[0]))
+
+    compiled = tg.compile(step)
+    rng = np.random.default_rng(5)
+    for _ in range(4):
+        x, y = rng.standard_normal((3, 2)).astype(np.float32), rng.integers(0, 2, 3)
+        for got, want in zip(compiled(x, y), step(tg.Tensor(x), tg.Tensor(y)), strict=True):
+            assert got.tolist() == want.tolist()
+    assert len(compiled.programs) == 1
+    for bad in ([0, 1, 2], [-1, 0, 1]):
+        with pytest.raises(ValueError, match=r"class labels must lie in \[0, 2\)"):
+            compiled(x, np.array(bad))

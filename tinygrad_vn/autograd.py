@@ -65,9 +65,12 @@ class Tracer:
     """What a step does while :func:`tinygrad_vn.compile` runs it once to record it.
 
     ``events`` lists, in call order: ``("op", fn, ctx, inputs, attrs, output)`` for every op applied,
-    ``("backward", root, grad, retain_graph, order)`` for every backward pass (with the topological
-    order it walked), and ``("call", method, args, kwargs)`` for every :func:`replayed` method called
-    (an optimizer's ``step``, a ``zero_grad``). Nothing else a step does is seen. ``leaf_copies``
+    ``("backward", root, grad, retain_graph, order, facts)`` for every backward pass (with the
+    topological order it walked, and for each op it went through, by the ``id`` of its output, what
+    its backward returned for each input: None for no gradient, True for an array of the input's
+    shape, False for anything that had to be converted), and ``("call", method, args, kwargs)``
+    for every :func:`replayed` method called (an optimizer's ``step``, a ``zero_grad``). Nothing
+    else a step does is seen. ``leaf_copies``
     keeps each trainable leaf's array as the first op read it, and ``gradients`` the leaves' gradients
     as the last backward pass left them, so that edits made behind the tracer's back can be found.
     """
@@ -103,6 +106,11 @@ class Tracer:
             if tensor.requires_grad and tensor._ctx is None and id(tensor) not in self.leaf_copies:
                 self.leaf_copies[id(tensor)] = (tensor, tensor.data.copy())
         self.events.append(("op", fn, ctx, inputs, attrs, output))
+
+
+def current_tracer() -> Tracer | None:
+    """The tracer recording this thread's ops while ``tg.compile`` records a step, else None."""
+    return _state.tracer
 
 
 @contextlib.contextmanager
@@ -177,8 +185,12 @@ class Function:
 
     ``forward(ctx, *arrays, **attrs)`` receives the inputs' arrays and returns the output array.
     ``backward(ctx, grad)`` receives the output's gradient and returns one gradient per input (or
-    ``None`` for an input that needs none), each of that input's shape.
+    ``None`` for an input that needs none), each of that input's shape. An op with
+    ``differentiable = False`` (a comparison, an argmax) is never recorded for backward: its output
+    is a constant to autodiff, but ``tg.compile`` still replays it.
     """
+
+    differentiable = True
 
     @classmethod
     def apply(cls, *inputs: Any, **attrs: Any) -> Any:
@@ -189,7 +201,7 @@ class Function:
         ctx = Context(cls, tensors, attrs)
         out = cls.forward(ctx, *[t.data for t in tensors], **attrs)
         recorded = None
-        if _state.enabled:
+        if _state.enabled and cls.differentiable:
             needs = tuple([t.requires_grad for t in tensors])
             if True in needs:
                 ctx.needs_input_grad = needs
@@ -237,9 +249,17 @@ def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = Fal
         walk_backward(root, seed, order, retain_graph, hook)
         return
     tracer.check_gradients("the next backward()")
-    tracer.events.append(("backward", root, grad, retain_graph, order))
+    facts: dict[int, tuple[Any, ...]] = {}
+
+    def note(tensor: Any, grad_out: np.ndarray, input_grads: tuple[Any, ...]) -> None:
+        facts[id(tensor)] = tuple([(None if g is None else type(g) is np.ndarray and g.shape == p.data.shape)
+                                   for p, g in zip(tensor._ctx.parents, input_grads)])
+        if hook is not None:
+            hook(tensor, grad_out, input_grads)
+
+    tracer.events.append(("backward", root, grad, retain_graph, order, facts))
     with tracing(None):
-        walk_backward(root, seed, order, retain_graph, hook)
+        walk_backward(root, seed, order, retain_graph, note)
     tracer.note_gradients(order)
 
 

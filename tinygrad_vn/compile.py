@@ -5,12 +5,14 @@ next: building ``Tensor`` and ``Context`` objects, checking arguments in ``funct
 walking modules, sorting the graph for backward. A compiled step does all of that once. Its first call
 with arguments of a given shape and dtype runs the function eagerly under a :class:`~.autograd.Tracer`
 and keeps what it recorded: each op's forward with the tensors it read and wrote, each backward pass
-with its topological order, and each optimizer ``step``/``zero_grad``. Later calls with the same
-shapes put the new arguments' arrays into the recorded input tensors and rerun exactly that list:
-the same kernels in the same order on the same arrays, so the numbers are the eager ones bit for bit.
+with its topological order, and each optimizer ``step``/``zero_grad``. That list is written out as
+one Python function (:mod:`~.codegen`; ``step.source()`` shows it). Later calls with the same shapes
+put the new arguments' arrays into the recorded input tensors and run that function: the same
+kernels in the same order on the same arrays, so the numbers are the eager ones bit for bit.
 
-What is replayed is what the tracer sees: tensor ops, ``backward()``, and methods marked
-:func:`~.autograd.replayed` (``Optimizer.step``/``zero_grad``, ``Module.zero_grad``,
+What is replayed is what the tracer sees: tensor ops (including those without a gradient:
+comparisons, ``argmax``, ``detach``, ``Tensor(tensor)`` copies, ``F.one_hot``), ``backward()``, and
+methods marked :func:`~.autograd.replayed` (``Optimizer.step``/``zero_grad``, ``Module.zero_grad``,
 ``Tensor.zero_grad``). Other Python in the step runs only on the recording call: a ``print``, an
 ``.item()``, a branch on a tensor's value, a manual ``p.data -= lr * p.grad.data``, a gradient
 clipped by hand. The last two are detected (a parameter changed outside an optimizer's step, a
@@ -25,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import Tracer, is_grad_enabled, seed_gradient, tracing, walk_backward
+from .autograd import Tracer, is_grad_enabled, tracing
+from .codegen import generate
 from .tensor import Tensor
 
 __all__ = ["CompiledStep", "compile"]
@@ -49,6 +52,10 @@ class CompiledStep:
             self.programs[key] = program
             return result
         return program.replay(args, kwargs)
+
+    def source(self) -> str:
+        """The Python that each recorded program replays, one function per argument signature."""
+        return "\n".join(program.source for program in self.programs.values())
 
     def __repr__(self) -> str:
         return f"<compiled step {getattr(self.fn, '__qualname__', self.fn)!r}, {len(self.programs)} recorded>"
@@ -95,10 +102,11 @@ class _Program:
     """One recorded run of a step: the input tensors to refill and the events to repeat."""
 
     def __init__(self, inputs: list[tuple[int | str, list[Tensor]]], events: list[tuple[Any, ...]],
-                 outputs: Any) -> None:
+                 outputs: Any, title: str) -> None:
         self.inputs = inputs
         self.events = events
         self.outputs = outputs
+        self.source, self.run = generate(inputs, events, title)
 
     @classmethod
     def record(cls, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_Program, Any]:
@@ -121,27 +129,12 @@ class _Program:
         events = _replay_events(tracer.events)
         _check_updates(tracer)
         inputs = _input_bindings(stand_ins, tracer.events)
-        program = cls(inputs, events, outputs)
+        program = cls(inputs, events, outputs, getattr(fn, "__qualname__", repr(fn)))
         return program, program.results()
 
     def replay(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Refill the inputs with these arguments' arrays and repeat every recorded event."""
-        for where, tensors in self.inputs:
-            array = _array(args[where] if isinstance(where, int) else kwargs[where])
-            for tensor in tensors:
-                tensor.data = array
-        for event in self.events:
-            kind = event[0]
-            if kind == "op":
-                _, forward, ctx, inputs, attrs, output = event
-                ctx.released = False
-                output.data = forward(ctx, *[t.data for t in inputs], **attrs)
-            elif kind == "backward":
-                _, root, grad, retain_graph, order = event
-                walk_backward(root, seed_gradient(root, grad), order, retain_graph)
-            else:
-                _, method, call_args, call_kwargs = event
-                method(*call_args, **call_kwargs)
+        self.run(args, kwargs)
         return self.results()
 
     def results(self) -> Any:

@@ -71,20 +71,10 @@ def linear_activation(x: Tensor, weight: Tensor, bias: Tensor, activation: str) 
 
 
 def one_hot(labels: Any, num_classes: int) -> Tensor:
-    """(N,) integer labels as an (N, num_classes) float32 one-hot tensor."""
-    labels = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
-    _check_class_indices(labels, num_classes)
-    out = np.zeros((labels.size, num_classes), dtype=np.float32)
-    out[np.arange(labels.size), labels.ravel()] = 1
-    return Tensor(out.reshape(*labels.shape, num_classes))
-
-
-def _check_class_indices(array: np.ndarray, num_classes: int) -> None:
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"class labels must be integers, got dtype {array.dtype}")
-    if array.size and (np.minimum.reduce(array, axis=None) < 0 or np.maximum.reduce(array, axis=None) >= num_classes):
-        bad = array[(array < 0) | (array >= num_classes)]
-        raise ValueError(f"class labels must lie in [0, {num_classes}); got {bad[:5].tolist()}")
+    """(N,) integer labels as an (N, num_classes) float32 one-hot tensor (no gradient)."""
+    if not isinstance(labels, Tensor):
+        labels = Tensor._from_op(np.asarray(labels), None)  # wrapped, not copied: see _target_like
+    return ops.OneHot.apply(labels, num_classes=num_classes)
 
 
 def _check_reduction(reduction: str) -> None:
@@ -151,11 +141,10 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     if target_array.dtype.kind == "f":
         probs = _target_like(target, logits, "cross_entropy")
         return _reduce(-(probs * logits.log_softmax(axis=-1)).sum(axis=-1), reduction)
+    labels = target if isinstance(target, Tensor) else Tensor._from_op(target_array, None)
     if logits.ndim == 1:
-        return cross_entropy(logits.reshape(1, -1), np.reshape(target_array, (1,)), reduction).reshape(())
+        return cross_entropy(logits.reshape(1, -1), labels.reshape(1), reduction).reshape(())
     if target_array.shape != (logits.shape[0],):
         raise ValueError(f"cross_entropy: logits of shape {logits.shape} need class indices of shape "
                          f"({logits.shape[0]},), got {target_array.shape}")
-    _check_class_indices(target_array, logits.shape[1])
-    labels = target if isinstance(target, Tensor) else Tensor._from_op(target_array, None)
     return ops.CrossEntropy.apply(logits, labels, reduction=reduction)

@@ -605,6 +605,61 @@ class Concatenate(Function):
         return tuple(np.split(grad, ctx.bounds, axis=ctx.axis))
 
 
+# ----------------------------------------------------------------------------- values without a gradient
+# These carry no gradient, but run as ops so that a compiled step recomputes them on every call
+# instead of keeping the values of the call that recorded it.
+
+
+class Detach(Function):
+    """The same array, cut from the graph."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return a
+
+
+class Copy(Function):
+    """A fresh copy of the array, converted to ``dtype`` when one is given (``Tensor(tensor)``)."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, dtype: Any = None) -> np.ndarray:
+        return np.array(a, dtype=dtype)
+
+
+class Compare(Function):
+    """A boolean array from an elementwise comparison ``compare`` (``np.less``, ``np.equal``, ...)."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray, compare: Any) -> np.ndarray:
+        return np.asarray(compare(a, b))
+
+
+class ArgMax(Function):
+    """Indices of the maxima along ``axis``."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: int | None = None) -> np.ndarray:
+        return np.asarray(a.argmax(axis=axis))
+
+
+class OneHot(Function):
+    """Integer labels as float32 one-hot rows; labels out of [0, num_classes) raise."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Context, labels: np.ndarray, num_classes: int) -> np.ndarray:
+        return backend.kernels.one_hot(labels, num_classes)
+
+
 # ----------------------------------------------------------------------------- linear algebra
 
 
@@ -643,7 +698,8 @@ class FusedLinear(Function):
 
     dZ = dY ⊙ f′ (read from Y), db = Σ_rows dZ, dW = Xᵀ · dZ, dX = dZ · Wᵀ. The same rules as
     MatMul, Add and the activation's op, run as one kernel forward (BLAS, then bias and f in one
-    pass) and one backward (f′ and Σ dZ in one pass, then BLAS). X is (N, in), W (in, out), b (out,).
+    pass) and one backward (f′ and Σ dZ in one pass, then BLAS; one loop for a small layer).
+    X is (N, in), W (in, out), b (out,).
     Each activation has its own subclass, named e.g. ``Linear+ReLU``, so graphs say what was fused.
     """
 
@@ -658,10 +714,8 @@ class FusedLinear(Function):
     @classmethod
     def backward(cls, ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         x, w, out = ctx.saved
-        grad_z, grad_b = backend.kernels.linear_activation_backward(out, grad, cls.activation)
-        grad_x = backend.kernels.matmul(grad_z, w.T) if ctx.needs_input_grad[0] else None
-        grad_w = backend.kernels.matmul(x.T, grad_z) if ctx.needs_input_grad[1] else None
-        return grad_x, grad_w, grad_b
+        need_x, need_w, _ = ctx.needs_input_grad
+        return backend.kernels.linear_activation_backward(x, w, out, grad, cls.activation, need_x, need_w)
 
 
 _FUSED_RULES = {

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .autograd import Context, backward, replayed
+from .autograd import Context, backward, current_tracer, replayed
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -57,6 +57,10 @@ class Tensor:
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
+        tracer = current_tracer()
+        if tracer is not None and isinstance(data, Tensor):  # a compiled step copies each call's values
+            attrs = {"dtype": dtype}
+            tracer.record_op(ops.Copy, Context(ops.Copy, (data,), attrs), (data,), attrs, self)
 
     @classmethod
     def _from_op(cls, data: np.ndarray, ctx: Context | None) -> Tensor:
@@ -142,7 +146,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this data, cut from the graph."""
-        return Tensor._from_op(self.data, None)
+        return ops.Detach.apply(self)
 
     def astype(self, dtype: Any) -> Tensor:
         """A copy converted to ``dtype`` (differentiable between float types)."""
@@ -247,7 +251,7 @@ class Tensor:
     # ------------------------------------------------------------------ comparisons (no gradient)
 
     def _compare(self, other: Any, compare: Any) -> Tensor:
-        return Tensor._from_op(compare(self.data, other.data if isinstance(other, Tensor) else other), None)
+        return ops.Compare.apply(self, other, compare=compare)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
@@ -269,7 +273,7 @@ class Tensor:
 
     def argmax(self, axis: int | None = None) -> Tensor:
         """Indices of the maxima along ``axis`` (no gradient)."""
-        return Tensor._from_op(np.asarray(self.data.argmax(axis=axis)), None)
+        return ops.ArgMax.apply(self, axis=axis)
 
     # ------------------------------------------------------------------ elementwise math
 
