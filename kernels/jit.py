@@ -224,10 +224,11 @@ _ACTIVATION_CODES = {"identity": _loops.IDENTITY, "relu": _loops.RELU, "sigmoid"
                      "tanh": _loops.TANH}
 
 
-SMALL_LINEAR_WORK = 4096
+SMALL_LINEAR_WORK = 8192
 """Multiply-adds (rows × in × out) up to which a whole layer runs as one loop instead of through BLAS.
-Measured here in float32: the loop's forward won up to about 64k, its backward up to about 8k (at 4×3×5,
-forward 2.0 µs against 8.0, backward 2.9 against 7.3); above that BLAS's speed outweighs its call."""
+Measured here in float32, one process: the loop's forward won up to about 64k, its backward up to about
+8k (4×3×5: forward 2.0 µs against 8.0, backward 2.9 against 7.3; 64×10×10: 8.0 against 9.5 and 11.5
+against 14.0; 32×32×32: backward 35 against 16); above that BLAS's speed outweighs its call."""
 
 
 def _small_layer(x: np.ndarray, w: np.ndarray) -> bool:
