@@ -275,8 +275,7 @@ def sgd_momentum_step(param: np.ndarray, grad: np.ndarray, velocity: np.ndarray,
     if not (_compiled_dtype(param, grad, velocity) and param.flags.c_contiguous and velocity.flags.c_contiguous):
         reference.sgd_momentum_step(param, grad, velocity, lr, momentum)
         return
-    run_split(_loops.sgd_momentum_step,
-              (param.reshape(-1), np.ascontiguousarray(grad).reshape(-1), velocity.reshape(-1)),
+    run_split(_loops.sgd_momentum_step, (param.ravel(), grad.ravel(), velocity.ravel()),  # views, as for adam
               (float(lr), float(momentum)))
 
 
@@ -288,6 +287,6 @@ def adam_step(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray,
         reference.adam_step(param, grad, m, v, lr, beta1, beta2, eps, step)
         return
     run_split(_loops.adam_step,
-              (param.reshape(-1), np.ascontiguousarray(grad).reshape(-1), m.reshape(-1), v.reshape(-1)),
+              (param.ravel(), grad.ravel(), m.ravel(), v.ravel()),  # views: contiguity checked above
               (float(beta1), float(beta2), float(1 - beta1), float(1 - beta2), float(lr / (1 - beta1**step)),
                float(1 - beta2**step), float(eps)))
