@@ -372,3 +372,21 @@ def test_values_without_a_gradient_follow_each_call() -> None:
     for bad in ([0, 1, 2], [-1, 0, 1]):
         with pytest.raises(ValueError, match=r"class labels must lie in \[0, 2\)"):
             compiled(x, np.array(bad))
+
+
+def test_an_op_whose_name_spans_lines_stays_a_comment_in_the_generated_code() -> None:
+    """Op and method names go into comments of the generated source; a line break must not make them code."""
+    weight = tg.Tensor([2.0], requires_grad=True)
+
+    def forward(ctx, a):
+        return a * 2
+
+    strange = type("Twice\nraise SystemExit", (tg.Function,), {"forward": staticmethod(forward)})
+
+    @tg.compile
+    def step(x: np.ndarray) -> tg.Tensor:
+        return strange.apply(x * weight)
+
+    step(np.array([1.0], np.float32))
+    assert step(np.array([3.0], np.float32)).tolist() == [12.0]
+    assert "# Twice raise SystemExit" in step.source()

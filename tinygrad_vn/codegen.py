@@ -57,7 +57,7 @@ def generate(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, 
     ``events`` are the program's ``op``, ``backward`` and ``call`` events (see ``compile._replay_events``).
     """
     names = _Names()
-    lines = [f"def replay(args, kwargs):  # {title}"]
+    lines = [f"def replay(args, kwargs):  # {_comment(title)}"]
     for where, tensors in inputs:
         source = f"args[{where}]" if isinstance(where, int) else f"kwargs[{where!r}]"
         lines.append(f"    array = _array({source})")
@@ -78,6 +78,11 @@ def generate(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, 
     return source, namespace["replay"]
 
 
+def _comment(text: str) -> str:
+    """``text`` as one line of a comment: a name with a line break in it must not become code."""
+    return " ".join(str(text).split())
+
+
 def _array(value: Any) -> np.ndarray:
     return value if isinstance(value, np.ndarray) else value.data
 
@@ -87,7 +92,7 @@ def _forward_lines(event: tuple[Any, ...], names: _Names) -> list[str]:
     arguments = [names(ctx, "c"), *[f"{names(t, 't')}.data" for t in inputs]]
     if attrs:
         arguments.append(f"**{names(attrs, 'k')}")
-    return [f"    {names(output, 't')}.data = {names(forward, 'f')}({', '.join(arguments)})  # {ctx.name}"]
+    return [f"    {names(output, 't')}.data = {names(forward, 'f')}({', '.join(arguments)})  # {_comment(ctx.name)}"]
 
 
 def _call_lines(event: tuple[Any, ...], names: _Names) -> list[str]:
@@ -95,7 +100,7 @@ def _call_lines(event: tuple[Any, ...], names: _Names) -> list[str]:
     arguments = [f"*{names(args, 'a')}"] if args else []
     if kwargs:
         arguments.append(f"**{names(kwargs, 'k')}")
-    return [f"    {names(method, 'm')}({', '.join(arguments)})  # {method.__qualname__}"]
+    return [f"    {names(method, 'm')}({', '.join(arguments)})  # {_comment(method.__qualname__)}"]
 
 
 def _backward_lines(event: tuple[Any, ...], names: _Names) -> list[str]:
@@ -118,7 +123,7 @@ def _backward_lines(event: tuple[Any, ...], names: _Names) -> list[str]:
             lines.append(f"    del {grad_name}")
             continue
         context = names(ctx, "c")
-        lines.append(f"    grads = {names(ctx.fn.backward, 'b')}({context}, {grad_name})  # {ctx.name}")
+        lines.append(f"    grads = {names(ctx.fn.backward, 'b')}({context}, {grad_name})  # {_comment(ctx.name)}")
         if len(ctx.parents) == 1:
             lines.append("    grads = grads if type(grads) is tuple else (grads,)")
         lines.append(f"    del {grad_name}")
