@@ -70,9 +70,9 @@ class Tracer:
     its backward returned for each input: None for no gradient, True for an array of the input's
     shape, False for anything that had to be converted), and ``("call", method, args, kwargs)``
     for every :func:`replayed` method called (an optimizer's ``step``, a ``zero_grad``). Nothing
-    else a step does is seen. ``leaf_copies``
-    keeps each trainable leaf's array as the first op read it, and ``gradients`` the leaves' gradients
-    as the last backward pass left them, so that edits made behind the tracer's back can be found.
+    else a step does is seen. ``leaf_copies`` keeps each trainable leaf's array as the first op read
+    it, and ``gradients`` the leaves' gradients as the last backward pass left them, so that edits
+    made behind the tracer's back can be found.
     """
 
     def __init__(self) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 
 from .autograd import _accumulate_into_grad, _checked_gradient, seed_gradient
 
-__all__ = ["generate"]
+__all__ = ["array_of", "generate"]
 
 _counter = itertools.count()
 
@@ -71,7 +71,7 @@ def generate(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, 
             lines += _call_lines(event, names)
     source = "\n".join(lines) + "\n"
     filename = f"<tg.compile {next(_counter)}: {title}>"
-    namespace = {"_array": _array, "_seed": seed_gradient, "_accumulate": _accumulate_into_grad,
+    namespace = {"_array": array_of, "_seed": seed_gradient, "_accumulate": _accumulate_into_grad,
                  "_checked": _checked_gradient, **names.bound}
     exec(compile(source, filename, "exec"), namespace)
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
@@ -83,7 +83,8 @@ def _comment(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _array(value: Any) -> np.ndarray:
+def array_of(value: Any) -> np.ndarray:
+    """The array of a step's array argument: an ndarray itself, or a Tensor's ``.data``."""
     return value if isinstance(value, np.ndarray) else value.data
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import Tracer, is_grad_enabled, tracing
-from .codegen import generate
+from .codegen import array_of, generate
 from .tensor import Tensor
 
 __all__ = ["CompiledStep", "compile"]
@@ -115,7 +115,7 @@ class _Program:
         arrays_seen: set[int] = set()
         for where, value in [*enumerate(args), *kwargs.items()]:
             if _is_array(value):
-                array = _array(value)
+                array = array_of(value)
                 # an array passed twice gets a copy the second time, so each argument is refilled from its own slot
                 stand_ins[where] = Tensor._from_op(array.copy() if id(array) in arrays_seen else array, None)
                 arrays_seen.add(id(array))
@@ -148,10 +148,6 @@ class _Program:
 
 def _is_array(value: Any) -> bool:
     return isinstance(value, (Tensor, np.ndarray))
-
-
-def _array(value: Any) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else value
 
 
 def _output_structure(result: Any) -> Any:
