@@ -90,7 +90,8 @@ def test_drawing_leaves_gradients_as_they_were_and_backward_still_works(seed000)
 
 def test_backward_graph_after_backward_shows_the_leaves_gradients(seed000):
     seed000.loss.backward()
-    dot = parse_dot(tg.viz.to_dot(seed000.loss, mode="backward", model=seed000.model))
+    with pytest.warns(tg.viz.FreedValuesWarning, match="retain_graph=True"):
+        dot = parse_dot(tg.viz.to_dot(seed000.loss, mode="backward", model=seed000.model))
     assert dot.label(dot.find("dW(2) (2.weight)")).endswith("[[0.206],\n [0.228]]")
     assert dot.label(dot.find("dZ(1)")) == "dZ(1)\n1×2", "intermediate gradients were freed"
 

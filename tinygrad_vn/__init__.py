@@ -9,7 +9,7 @@ out the backprop equations the engine applied.
 """
 
 from . import data, functional, nn, optim, viz
-from .autograd import Context, Function, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import Context, Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend, set_backend
 from .compile import CompiledStep, compile
 from .explain import explain
@@ -22,10 +22,44 @@ from .threads import get_num_threads, set_num_threads
 __version__ = "0.1.0"
 
 __all__ = [
-    "CheckpointError", "CompiledStep", "Context", "Function", "GradcheckError", "Tensor", "arange", "compile",
-    "concatenate", "data", "explain", "float32", "float64", "functional", "get_backend", "get_num_threads",
-    "gradcheck", "int64",
-    "is_grad_enabled", "load", "manual_seed", "maximum", "nn", "no_grad", "ones", "ones_like", "optim", "rand",
-    "randn", "save", "set_backend", "set_grad_enabled", "set_num_threads", "stack", "tensor", "viz", "zeros",
+    "CheckpointError",
+    "CompiledStep",
+    "Context",
+    "Function",
+    "GradcheckError",
+    "Tensor",
+    "arange",
+    "compile",
+    "concatenate",
+    "data",
+    "enable_grad",
+    "explain",
+    "float32",
+    "float64",
+    "functional",
+    "get_backend",
+    "get_num_threads",
+    "gradcheck",
+    "inference_mode",
+    "int64",
+    "is_grad_enabled",
+    "load",
+    "manual_seed",
+    "maximum",
+    "nn",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "optim",
+    "rand",
+    "randn",
+    "save",
+    "set_backend",
+    "set_grad_enabled",
+    "set_num_threads",
+    "stack",
+    "tensor",
+    "viz",
+    "zeros",
     "zeros_like",
 ]

@@ -40,25 +40,160 @@ def is_grad_enabled() -> bool:
     return _state.enabled
 
 
-def set_grad_enabled(enabled: bool) -> None:
-    """Turn recording of ops for backward on or off for this thread."""
-    _state.enabled = bool(enabled)
+class set_grad_enabled:
+    """Turn recording of ops for backward on or off for this thread, as PyTorch's ``set_grad_enabled``.
+
+    Called as a function it switches the mode at once and for good; used as a context manager the
+    mode it replaced comes back when the block ends (even on an exception); used as a decorator the
+    mode applies during each call of the function only.
+
+    >>> import tinygrad_vn as tg
+    >>> with tg.set_grad_enabled(False):
+    ...     print(tg.is_grad_enabled())
+    False
+    >>> tg.is_grad_enabled()
+    True
+    """
+
+    def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"set_grad_enabled takes True or False, not {type(mode).__name__} {mode!r}")
+        self.mode = bool(mode)
+        self.previous = _state.enabled
+        _state.enabled = self.mode
+
+    def __enter__(self) -> set_grad_enabled:
+        _state.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _state.enabled = self.previous
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        _state.enabled = self.previous  # decorating must not change the mode of the code that decorates
+        return _with_grad_mode(function, self.mode)
 
 
-class no_grad(contextlib.ContextDecorator):
-    """Context manager and decorator under which no op is recorded (e.g. evaluation, updates).
+def _with_grad_mode(function: Callable[..., Any], mode: bool) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        previous, _state.enabled = _state.enabled, mode
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _state.enabled = previous
+
+    return wrapper
+
+
+class _GradModeBlock(contextlib.ContextDecorator):
+    """A block (or decorated function) that runs with recording set to ``mode``, then restores the previous one.
 
     One instance may be entered again before it exits (a decorated recursive function, threads):
     the mode to restore lives on a per-thread stack, not on the instance.
     """
 
-    def __enter__(self) -> no_grad:
+    mode = False
+
+    def __enter__(self) -> _GradModeBlock:
         _state.saved.append(_state.enabled)
-        set_grad_enabled(False)
+        _state.enabled = self.mode
         return self
 
     def __exit__(self, *exc: object) -> None:
-        set_grad_enabled(_state.saved.pop())
+        _state.enabled = _state.saved.pop()
+
+
+class no_grad(_GradModeBlock):
+    """Context manager and decorator under which no op is recorded (evaluation, manual updates).
+
+    >>> import tinygrad_vn as tg
+    >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
+    >>> with tg.no_grad():
+    ...     (w * 2).requires_grad
+    False
+    """
+
+    mode = False
+
+
+class enable_grad(_GradModeBlock):
+    """Context manager and decorator that turns recording back on inside a ``no_grad`` block.
+
+    >>> import tinygrad_vn as tg
+    >>> with tg.no_grad(), tg.enable_grad():
+    ...     tg.is_grad_enabled()
+    True
+    """
+
+    mode = True
+
+
+class inference_mode(_GradModeBlock):
+    """PyTorch's ``inference_mode``: here the same as :class:`no_grad` (``inference_mode(False)`` records).
+
+    >>> import tinygrad_vn as tg
+    >>> with tg.inference_mode():
+    ...     tg.is_grad_enabled()
+    False
+    """
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = not mode
+
+
+# ----------------------------------------------------------------------------- version counters
+# Every change made to a tensor through the Tensor API bumps its version. A recorded op remembers the
+# global count of such changes when it ran (``Context.epoch``); while that count has not moved, nothing
+# it saved can have changed and backward checks nothing more. Tensors that share memory (a view and
+# its base, a detached copy) share one counter, as in PyTorch.
+
+_MUTATIONS = [0]  # changes made so far in this process, through any tensor
+_HISTORY = 16  # how many past changes each counter remembers, to report the version an op saw
+
+
+class Version:
+    """A tensor's version counter: ``value`` changes made to it, ``epochs`` when the last ones happened."""
+
+    __slots__ = ("epochs", "replaced", "value")
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.epochs: list[int] = []
+        self.replaced: tuple[int, int] = (0, 0)  # (id of an array swapped out by ``.data =``, when)
+
+    def at(self, epoch: int) -> int:
+        """The version this counter had at ``epoch`` (as well as the remembered history allows)."""
+        return self.value - sum(1 for e in self.epochs if e > epoch)
+
+    def changed_since(self, epoch: int) -> bool:
+        """Whether the tensor changed after ``epoch``."""
+        return bool(self.epochs) and self.epochs[-1] > epoch
+
+
+def version_of(tensor: Any) -> Version:
+    """``tensor``'s counter, made on first use (most tensors never change and never need one)."""
+    counter = tensor._vc
+    if counter is None:
+        counter = tensor._vc = Version()
+    return counter
+
+
+def bump_version(tensor: Any, replaced: np.ndarray | None = None) -> None:
+    """Record one change to ``tensor`` (``replaced``: the array that ``.data =`` swapped out)."""
+    counter = tensor._vc
+    if counter is None:
+        counter = tensor._vc = Version()
+    _MUTATIONS[0] += 1
+    counter.value += 1
+    counter.epochs.append(_MUTATIONS[0])
+    if len(counter.epochs) > _HISTORY:
+        del counter.epochs[0]
+    if replaced is not None:
+        counter.replaced = (id(replaced), _MUTATIONS[0])
+
+
+_REBASED = [False]  # set once any tracked in-place op has moved a tensor onto a new node
 
 
 class Tracer:
@@ -156,6 +291,8 @@ class Context:
     needs_input_grad: tuple[bool, ...] = ()
     saved: tuple[Any, ...] = ()
     released = False
+    epoch = 0  # the count of tensor changes when the op was recorded (see ``bump_version``)
+    inplace = False  # an in-place op: parents[0] is the node its tensor held before the change
 
     def __init__(self, fn: type[Function], parents: tuple[Any, ...], attrs: dict[str, Any]) -> None:
         self.fn = fn
@@ -176,6 +313,11 @@ class Context:
         self.saved = ()
         self.released = True
 
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """What the forward saved (PyTorch's name for :attr:`saved`)."""
+        return self.saved
+
     def __repr__(self) -> str:
         return f"<{self.name}>"
 
@@ -191,6 +333,7 @@ class Function:
     """
 
     differentiable = True
+    view = False  # the output shares the first input's memory (and so its version counter)
 
     @classmethod
     def apply(cls, *inputs: Any, **attrs: Any) -> Any:
@@ -199,14 +342,17 @@ class Function:
         tensor_type = type(like)
         tensors = tuple([x if isinstance(x, tensor_type) else tensor_type._lift(x, like) for x in inputs])
         ctx = Context(cls, tensors, attrs)
-        out = cls.forward(ctx, *[t.data for t in tensors], **attrs)
         recorded = None
         if _state.enabled and cls.differentiable:
             needs = tuple([t.requires_grad for t in tensors])
-            if True in needs:
+            if True in needs:  # set before the forward, which may save only what those gradients need
                 ctx.needs_input_grad = needs
+                ctx.epoch = _MUTATIONS[0]
                 recorded = ctx
+        out = cls.forward(ctx, *[t._data for t in tensors], **attrs)
         result = tensor_type._from_op(out, recorded)
+        if cls.view and np.may_share_memory(result._data, tensors[0]._data):
+            result._vc = version_of(tensors[0])
         if _state.tracer is not None:
             _state.tracer.record_op(cls, ctx, tensors, attrs, result)
         return result
@@ -259,7 +405,11 @@ def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = Fal
 
     tracer.events.append(("backward", root, grad, retain_graph, order, facts))
     with tracing(None):
-        walk_backward(root, seed, order, retain_graph, note)
+        walk_backward(root, seed, order, True, note)  # a compiled step keeps its recorded graph whole
+    if not retain_graph:
+        for tensor in order:
+            if tensor._ctx is not None:
+                tensor._ctx.release()
     tracer.note_gradients(order)
 
 
@@ -282,6 +432,8 @@ def walk_backward(root: Any, seed: np.ndarray, order: list[Any], retain_graph: b
                 f"Trying to backward through the graph a second time (at {ctx.name}): its saved "
                 "buffers were freed by the first backward. Pass retain_graph=True to the first "
                 "backward() if you need to call it again.")
+        if ctx.epoch != _MUTATIONS[0]:
+            check_saved_versions(tensor, ctx)
         input_grads = ctx.fn.backward(ctx, g)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
@@ -297,8 +449,8 @@ def walk_backward(root: Any, seed: np.ndarray, order: list[Any], retain_graph: b
                 parent_grad = _checked_gradient(ctx, parent, parent_grad)
             key = id(parent)
             grads[key] = grads[key] + parent_grad if key in grads else parent_grad
-        if not retain_graph:
-            ctx.release()
+    if not retain_graph:
+        free_graph(order)
 
 
 def seed_gradient(root: Any, grad: Any) -> np.ndarray:
@@ -342,10 +494,43 @@ def topological_order(root: Any, every_input: bool = False) -> list[Any]:
             order.append(tensor)
             continue
         stack.append((tensor, True))
+        if _REBASED[0]:  # point the op at the nodes it read, before later in-place ops moved its inputs
+            ctx.parents = tuple([node_seen_by(p, ctx) for p in ctx.parents])
         for parent in ctx.parents:
             if (every_input or parent.requires_grad) and id(parent) not in visited:
                 stack.append((parent, False))
     return order
+
+
+def node_seen_by(parent: Any, ctx: Context) -> Any:
+    """The node that ``ctx``'s op read: ``parent`` as it was then, before any later in-place op moved it.
+
+    An in-place op gives its tensor a new node and keeps the old one as its first parent, so ops that
+    read the tensor earlier must follow the chain back to the node they saw.
+    """
+    while parent._ctx is not None and parent._ctx.inplace and parent._ctx.epoch > ctx.epoch:
+        parent = parent._ctx.parents[0]
+    return parent
+
+
+def check_saved_versions(output: Any, ctx: Context) -> None:
+    """Raise if a tensor whose array ``ctx``'s op saved for backward was changed since its forward."""
+    candidates = [("output", output), *[(f"input {k}", parent) for k, parent in enumerate(ctx.parents)]]
+    saved = [a for a in ctx.saved if isinstance(a, np.ndarray)]
+    for role, tensor in candidates:
+        counter = tensor._vc
+        if counter is None or not counter.changed_since(ctx.epoch) or isinstance(tensor, FreedTensor):
+            continue
+        replaced, when = counter.replaced
+        uses = any(a is tensor._data or np.may_share_memory(a, tensor._data) or (id(a) == replaced and when > ctx.epoch)
+                   for a in saved)
+        if uses or (ctx.fn.view and role == "output"):
+            what = f"{tensor.name!r}, shape {tensor.shape}" if tensor.name else f"shape {tensor.shape}"
+            raise RuntimeError(
+                f"one of the tensors needed for gradient computation was modified by an in-place operation: "
+                f"{ctx.name}'s {role} ({what}) is at version {counter.value}, but {ctx.name} saw version "
+                f"{counter.at(ctx.epoch)} in the forward pass. Change it after backward() (an optimizer's step "
+                "goes after loss.backward()), or give the op a copy (.clone())")
 
 
 def _checked_gradient(ctx: Context, parent: Any, grad: Any) -> np.ndarray:
@@ -368,5 +553,67 @@ def _accumulate_into_grad(tensor: Any, grad: np.ndarray, handed_out: set[int]) -
         handed_out.add(id(grad))
         tensor.grad = type(tensor)._from_op(grad, None)
     else:
-        grad = grad.astype(tensor.data.dtype, copy=False)
-        tensor.grad = type(tensor)._from_op(tensor.grad.data + grad, None)
+        existing = tensor.grad._data
+        if existing.flags.writeable and existing.shape == grad.shape:
+            np.add(existing, grad, out=existing, casting="unsafe")  # in place, as PyTorch: a held .grad sees the sum
+            bump_version(tensor.grad)
+        else:
+            tensor.grad = type(tensor)._from_op(existing + grad.astype(tensor.data.dtype, copy=False), None)
+
+
+class FreedTensor:
+    """What a graph keeps of an intermediate tensor after backward freed its values: shape, dtype, name, node.
+
+    After ``backward()`` without ``retain_graph``, each op's intermediate inputs are replaced by these,
+    so that a loss kept in a list does not pin every activation (as PyTorch frees its graphs). The
+    graph can still be drawn; its values cannot be read.
+    """
+
+    __slots__ = ("_ctx", "_vc", "dtype", "grad", "name", "requires_grad", "shape")
+
+    def __init__(self, tensor: Any) -> None:
+        self._ctx, self._vc, self.name = tensor._ctx, tensor._vc, tensor.name
+        self.shape, self.dtype, self.requires_grad, self.grad = tensor._data.shape, tensor._data.dtype, True, None
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def _retains_grad(self) -> bool:
+        return False
+
+    @property
+    def data(self) -> np.ndarray:
+        """Not available: raises, saying how to keep the values."""
+        raise RuntimeError(
+            f"the values of this intermediate tensor (shape {self.shape}) were freed by backward(); "
+            "call backward(retain_graph=True), or draw/inspect the graph before backward")
+
+    _data = data
+
+    def __repr__(self) -> str:
+        return f"<freed tensor shape={self.shape} dtype={self.dtype}>"
+
+
+def free_graph(order: list[Any]) -> None:
+    """Release every op of a graph walked by backward and drop its intermediate values (keep its shape)."""
+    stand_ins: dict[int, FreedTensor] = {}
+    for tensor in order:
+        ctx = tensor._ctx
+        if ctx is None:
+            continue
+        ctx.release()
+        ctx.parents = tuple([stand_ins.get(id(p), p) for p in ctx.parents])
+        stand_ins[id(tensor)] = FreedTensor(tensor)
+
+
+def is_freed(tensor: Any) -> bool:
+    """Whether ``tensor`` is a stand-in whose values backward freed."""
+    return isinstance(tensor, FreedTensor)

@@ -74,34 +74,42 @@ class Sub(Function):
 
 
 class Mul(Function):
-    """C = A ⊙ B; dA = dC ⊙ B, dB = dC ⊙ A."""
+    """C = A ⊙ B; dA = dC ⊙ B, dB = dC ⊙ A.
+
+    Only the operand another's gradient needs is saved, so changing the other in place later is
+    allowed (as in PyTorch: ``y = x * 2`` keeps nothing of ``x`` unless 2 needs a gradient).
+    """
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(a, b)
+        needs = ctx.needs_input_grad
+        ctx.shapes = (a.shape, b.shape)
+        ctx.save_for_backward(a if not needs or needs[1] else None, b if not needs or needs[0] else None)
         return broadcasting("mul", np.multiply, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         a, b = ctx.saved
-        grad_a = unbroadcast(grad * b, a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = unbroadcast(grad * a, b.shape) if ctx.needs_input_grad[1] else None
+        grad_a = unbroadcast(grad * b, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad * a, ctx.shapes[1]) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
 class Div(Function):
-    """C = A / B; dA = dC / B, dB = −dC ⊙ A / B²."""
+    """C = A / B; dA = dC / B, dB = −dC ⊙ A / B² (A is saved only when B needs a gradient)."""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(a, b)
+        needs = ctx.needs_input_grad
+        ctx.shapes = (a.shape, b.shape)
+        ctx.save_for_backward(a if not needs or needs[1] else None, b)
         return broadcasting("div", np.divide, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         a, b = ctx.saved
-        grad_a = unbroadcast(grad / b, a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = unbroadcast(-grad * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        grad_a = unbroadcast(grad / b, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(-grad * a / (b * b), ctx.shapes[1]) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -531,6 +539,8 @@ class Min(Max):
 class Reshape(Function):
     """B = A viewed with a new shape; dA = dB reshaped back."""
 
+    view = True
+
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
         ctx.shape = a.shape
@@ -547,6 +557,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     """B = A with axes permuted; dA = dB with the inverse permutation."""
+
+    view = True
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
@@ -569,6 +581,8 @@ def _is_basic_index(index: Any) -> bool:
 class GetItem(Function):
     """B = A[index]; dA = zeros with dB scattered back into the indexed places (repeats add up)."""
 
+    view = True
+
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, index: Any = None) -> np.ndarray:
         ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
@@ -585,6 +599,65 @@ class GetItem(Function):
         else:
             np.add.at(out, ctx.index, grad)
         return out
+
+
+class SetItem(Function):
+    """B = A with B[index] = V (V broadcast); dA = dB with the written places zeroed, dV = dB[index] (summed to V).
+
+    Also what ``copy_`` (index ``...``) and ``fill_`` record; an index that repeats a place keeps NumPy's
+    last write, and dV gets dB from that place once per repeat.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, value: np.ndarray, index: Any = Ellipsis) -> np.ndarray:
+        ctx.index, ctx.value_shape, ctx.value_dtype = index, value.shape, value.dtype
+        out = a.copy()
+        try:
+            out[index] = value
+        except IndexError as err:
+            raise IndexError(f"setitem: {err} (tensor shape {a.shape})") from None
+        except ValueError:
+            raise ValueError(f"setitem: a value of shape {value.shape} cannot be written into "
+                             f"{np.shape(out[index])} places of a tensor of shape {a.shape}") from None
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        grad_a = grad_value = None
+        if ctx.needs_input_grad[0]:
+            grad_a = grad.copy()
+            grad_a[ctx.index] = 0
+        if ctx.needs_input_grad[1]:
+            written = np.asarray(grad[ctx.index])
+            missing = len(ctx.value_shape) - written.ndim
+            if missing > 0:
+                written = written.reshape((1,) * missing + written.shape)
+            grad_value = unbroadcast(written, ctx.value_shape).astype(ctx.value_dtype, copy=False)
+        return grad_a, grad_value
+
+
+class Clamp(Function):
+    """B = min(max(A, lo), hi); dA = dB where lo ≤ A ≤ hi, else 0 (NaN stays NaN and gets no gradient)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, min: float | None = None, max: float | None = None) -> np.ndarray:
+        if min is None and max is None:
+            raise ValueError("clamp needs at least one of min and max")
+        ctx.save_for_backward(a)
+        ctx.bounds = (min, max)
+        out = a if min is None else np.maximum(a, min)  # np.maximum and np.minimum keep NaN
+        out = out if max is None else np.minimum(out, max)
+        return out.astype(a.dtype, copy=False) if a.dtype.kind == "f" else out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        (a,), (low, high) = ctx.saved, ctx.bounds
+        inside = np.ones(a.shape, dtype=bool)
+        if low is not None:
+            inside &= a >= low
+        if high is not None:
+            inside &= a <= high
+        return grad * inside
 
 
 class Concatenate(Function):
@@ -613,6 +686,8 @@ class Concatenate(Function):
 
 class Detach(Function):
     """The same array, cut from the graph."""
+
+    view = True
 
     differentiable = False
 

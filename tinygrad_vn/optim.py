@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from . import backend
-from .autograd import replayed
+from .autograd import bump_version, replayed
 from .tensor import Tensor
 
 
@@ -38,7 +38,8 @@ class Optimizer:
         """Update every parameter that has a gradient."""
         for i, p in enumerate(self.params):
             if p.grad is not None:
-                self._update(i, p.data, p.grad.data)
+                self._update(i, p._data, p.grad._data)
+                bump_version(p)  # a backward that saved the old values now refuses
 
     def _update(self, index: int, param: np.ndarray, grad: np.ndarray) -> None:
         raise TypeError(f"{type(self).__name__} defines no update rule")

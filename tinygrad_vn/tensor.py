@@ -6,13 +6,24 @@ itself holds only its array, its gradient, and the context of the op that produc
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import ops
-from .autograd import Context, backward, current_tracer, replayed
+from .autograd import (
+    _MUTATIONS,
+    _REBASED,
+    Context,
+    backward,
+    bump_version,
+    current_tracer,
+    is_grad_enabled,
+    replayed,
+    version_of,
+)
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -45,11 +56,11 @@ class Tensor:
     their dtype; integer data (labels) is allowed but cannot require a gradient.
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_retains_grad", "data", "grad", "name", "requires_grad")
-    __array_ufunc__ = None
+    __slots__ = ("__weakref__", "_ctx", "_data", "_retains_grad", "_vc", "grad", "name", "requires_grad")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> None:
-        self.data = _as_array(data, dtype)
+        self._data = _as_array(data, dtype)
+        self._vc = None
         self.grad: Tensor | None = None
         self._ctx: Context | None = None
         self._retains_grad = False
@@ -66,7 +77,8 @@ class Tensor:
     def _from_op(cls, data: np.ndarray, ctx: Context | None) -> Tensor:
         """Wrap an op's output array without copying (used by the engine)."""
         out = cls.__new__(cls)
-        out.data = data if isinstance(data, np.ndarray) else np.asarray(data)
+        out._data = data if isinstance(data, np.ndarray) else np.asarray(data)
+        out._vc = None
         out.grad = None
         out._ctx = ctx
         out._retains_grad = False
@@ -82,6 +94,36 @@ class Tensor:
         return cls._from_op(np.asarray(value, dtype=like.data.dtype), None)
 
     # ------------------------------------------------------------------ attributes
+
+    def _set_data(self, value: Any) -> None:
+        array = value._data if isinstance(value, Tensor) else value
+        if not isinstance(array, np.ndarray):
+            array = np.asarray(array)
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"Tensor.data must be numeric, got dtype {array.dtype}")
+        old = self._data
+        self._data = array
+        bump_version(self, replaced=old)
+
+    data = property(operator.attrgetter("_data"), _set_data, doc="""The ndarray behind this tensor (shared, not copied).
+
+    Assigning ``tensor.data = array`` replaces it and counts as a change (the version goes up, so a
+    backward that needs the old values refuses). Writing into the array itself (``t.data[0] = 1``,
+    ``t.data -= lr * g``, NumPy calls with ``out=``) is not tracked, as with PyTorch's ``.data``:
+    use the tensor's in-place methods (``t -= ...``, ``t.add_()``, ``t[0] = 1``) to have it counted.
+    """)
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor (or a view sharing its memory) was changed through the Tensor API.
+
+        >>> import tinygrad_vn as tg
+        >>> t = tg.tensor([1.0, 2.0])
+        >>> t += 1
+        >>> t._version
+        1
+        """
+        return 0 if self._vc is None else self._vc.value
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -147,6 +189,27 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new leaf sharing this data, cut from the graph."""
         return ops.Detach.apply(self)
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory that gradients flow through.
+
+        >>> import tinygrad_vn as tg
+        >>> a = tg.tensor([1.0], requires_grad=True)
+        >>> b = a.clone(); b.sum().backward(); a.grad.tolist()
+        [1.0]
+        """
+        return ops.Cast.apply(self, dtype=self._data.dtype)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Every element limited to [min, max]; the gradient passes where the input lies inside (NaN stays NaN).
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([-2.0, 0.5, 3.0]).clamp(0.0, 1.0).tolist()
+        [0.0, 0.5, 1.0]
+        """
+        return ops.Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
 
     def astype(self, dtype: Any) -> Tensor:
         """A copy converted to ``dtype`` (differentiable between float types)."""
@@ -247,6 +310,184 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.GetItem.apply(self, index=_plain_index(index))
+
+    # ------------------------------------------------------------------ in-place (PyTorch's semantics)
+    # The tensor keeps its identity and its array (views see the change) and its version goes up. On a
+    # leaf that requires grad they are refused while recording (use tg.no_grad() for updates); on a tensor
+    # in a graph they are recorded, so gradients stay right.
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace("+=", ops.Add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace("-=", ops.Sub, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace("*=", ops.Mul, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace("/=", ops.Div, other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._inplace("**=", ops.Pow, other)
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """self += alpha · other, in place.
+
+        >>> import tinygrad_vn as tg
+        >>> t = tg.tensor([1.0, 2.0])
+        >>> t.add_(tg.tensor([1.0, 1.0]), alpha=2).tolist()
+        [3.0, 4.0]
+        """
+        return self._inplace("add_", ops.Add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """self −= alpha · other, in place.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([3.0]).sub_(1.0).tolist()
+        [2.0]
+        """
+        return self._inplace("sub_", ops.Sub, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        """self ⊙= other, in place.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([3.0]).mul_(2.0).tolist()
+        [6.0]
+        """
+        return self._inplace("mul_", ops.Mul, other)
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([3.0]).div_(2.0).tolist()
+        [1.5]
+        """
+        return self._inplace("div_", ops.Div, other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        """self = self ** exponent, in place.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([3.0]).pow_(2).tolist()
+        [9.0]
+        """
+        return self._inplace("pow_", ops.Pow, exponent)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Limit every element to [min, max] in place (NaN stays NaN).
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([-2.0, 0.5, 3.0]).clamp_(0.0, 1.0).tolist()
+        [0.0, 0.5, 1.0]
+        """
+        return self._inplace("clamp_", ops.Clamp, min=min, max=max)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value`` in place.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(2).fill_(7.0).tolist()
+        [7.0, 7.0]
+        """
+        return self._inplace("fill_", ops.SetItem, value, index=Ellipsis)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0 in place.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.ones(2).zero_().tolist()
+        [0.0, 0.0]
+        """
+        return self._inplace("zero_", ops.SetItem, 0, index=Ellipsis)
+
+    def copy_(self, source: Any) -> Tensor:
+        """Copy ``source`` (broadcast to this shape, converted to this dtype) into this tensor, in place.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(2, 2).copy_(tg.tensor([1.0, 2.0])).tolist()
+        [[1.0, 2.0], [1.0, 2.0]]
+        """
+        return self._inplace("copy_", ops.SetItem, source, index=Ellipsis)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._inplace("setitem", ops.SetItem, value, index=_plain_index(index))
+
+    def _inplace(self, name: str, fn: type[ops.Function], *others: Any, **attrs: Any) -> Tensor:
+        """Apply ``fn`` to (self, *others) and write the result into self's array; see the section comment."""
+        if current_tracer() is not None:
+            raise RuntimeError(f"tg.compile: the in-place {name} inside a compiled step would run only on the "
+                               "recording call; write it out of place (y = x + 1) or do it outside the step")
+        operands = [o if isinstance(o, Tensor) else Tensor._lift(o, self) for o in others]
+        tracked = is_grad_enabled() and (self.requires_grad or any(o.requires_grad for o in operands))
+        if not tracked:
+            if fn is ops.SetItem and self._data.flags.writeable:
+                self._write_part(name, attrs["index"], operands[0]._data)
+            else:
+                ctx = Context(fn, (self, *operands), attrs)
+                self._write(name, fn.forward(ctx, self._data, *[o._data for o in operands], **attrs))
+            bump_version(self)
+            return self
+        if self._ctx is None and self.requires_grad:
+            raise RuntimeError(
+                f"a leaf Variable that requires grad is being used in an in-place operation ({name} on a "
+                f"tensor of shape {self.shape}); update parameters inside `with tg.no_grad():`")
+        if self._ctx is not None and self._ctx.fn.view:
+            raise RuntimeError(
+                f"{name}: changing in place a view ({self._ctx.name}) of a tensor that requires grad is not "
+                "supported, its base would not see the change in backward; apply it to a .clone() instead")
+        before = Tensor._from_op(self._data, self._ctx)  # the node this tensor was, now the op's first input
+        before.name, before._vc = self.name, version_of(self)
+        ctx = Context(fn, (before, *operands), attrs)
+        ctx.needs_input_grad = tuple([t.requires_grad for t in ctx.parents])
+        self._write(name, fn.forward(ctx, self._data.copy(), *[o._data for o in operands], **attrs))
+        bump_version(self)
+        ctx.epoch, ctx.inplace, _REBASED[0] = _MUTATIONS[0], True, True
+        self._ctx, self.requires_grad = ctx, True
+        return self
+
+    def _write(self, name: str, result: np.ndarray) -> None:
+        """Copy an in-place op's result into this tensor's own array, keeping its shape and dtype."""
+        result = np.asarray(result)
+        if result.shape != self._data.shape:
+            raise RuntimeError(f"{name}: the result has shape {result.shape}, but an in-place op must keep the "
+                               f"tensor's shape {self.shape} (the operand broadcasts it to a bigger one)")
+        if not self._data.flags.writeable:
+            raise RuntimeError(f"{name}: this tensor's array is read-only")
+        try:
+            np.copyto(self._data, result, casting="same_kind")
+        except TypeError:
+            raise RuntimeError(f"{name}: result type {result.dtype} can't be cast to the tensor's dtype "
+                               f"{self.dtype} in place; convert it first (e.g. .float())") from None
+
+    def _write_part(self, name: str, index: Any, value: np.ndarray) -> None:
+        try:
+            self._data[index] = value
+        except IndexError as err:
+            raise IndexError(f"{name}: {err} (tensor shape {self.shape})") from None
+        except ValueError:
+            raise ValueError(f"{name}: a value of shape {value.shape} cannot be written into "
+                             f"{np.shape(self._data[index])} places of a tensor of shape {self.shape}") from None
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy meets a Tensor: ``ndarray -= tensor`` works on arrays; ``array + tensor`` gives a Tensor."""
+        out = kwargs.pop("out", None)
+        if method == "__call__" and out is not None and not kwargs:
+            if not all(isinstance(o, np.ndarray) for o in out):
+                raise TypeError(f"np.{ufunc.__name__}: write into a Tensor with its own in-place ops "
+                                "(t += x, t.add_(x)), not with out=")
+            if is_grad_enabled() and any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+                raise RuntimeError(f"np.{ufunc.__name__} into an ndarray would cut a tensor that requires grad "
+                                   "from its graph; use .detach() or run it under tg.no_grad()")
+            return ufunc(*[x._data if isinstance(x, Tensor) else x for x in inputs], out=out)
+        op = _UFUNC_OPS.get(ufunc)
+        if method != "__call__" or kwargs or out is not None or op is None:
+            raise TypeError(f"NumPy's {ufunc.__name__}{'' if method == '__call__' else '.' + method} does not "
+                            "take a tinygrad_vn Tensor; use the Tensor's own method, or .numpy() for its array")
+        return op(*inputs)
 
     # ------------------------------------------------------------------ comparisons (no gradient)
 
@@ -370,6 +611,17 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         """log softmax along ``axis``, computed stably."""
         return ops.LogSoftmax.apply(self, axis=axis)
+
+
+_UFUNC_OPS: dict[Any, Any] = {
+    np.add: ops.Add.apply, np.subtract: ops.Sub.apply, np.multiply: ops.Mul.apply, np.true_divide: ops.Div.apply,
+    np.power: ops.Pow.apply, np.matmul: ops.MatMul.apply, np.maximum: ops.Maximum.apply,
+    np.negative: ops.Neg.apply, np.exp: ops.Exp.apply, np.log: ops.Log.apply, np.sqrt: ops.Sqrt.apply,
+    np.absolute: ops.Abs.apply,
+    **{compare: (lambda c: lambda a, b: ops.Compare.apply(a, b, compare=c))(compare)
+       for compare in (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal)},
+}
+"""The NumPy ufuncs that, given a Tensor operand, run as the Tensor op (so ``array * tensor`` is recorded)."""
 
 
 def _plain_index(index: Any) -> Any:

@@ -33,6 +33,7 @@ backward pass with the engine's hook; every ``.grad`` is left as it was.
 from __future__ import annotations
 
 import shutil
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import dag
+from .autograd import is_freed
 from .rules import rule_of
 
 if TYPE_CHECKING:
@@ -65,6 +67,14 @@ BACKWARD_EDGE = 'color="#c92a2a" fontcolor="#c92a2a"'
 CLUSTER_STYLE = 'style="rounded,dashed" color="#868e96" fontcolor="#495057" labeljust=r labelloc=b'
 
 
+FREED_NOTE = ("backward() already freed this graph's intermediate values and gradients, so they are not shown; "
+              "draw before backward(), or call backward(retain_graph=True) to keep them")
+
+
+class FreedValuesWarning(UserWarning):
+    """A graph is drawn after backward() freed its values: the picture shows shapes only."""
+
+
 class GraphvizNotFoundError(RuntimeError):
     """Raised when a picture is asked for but graphviz's ``dot`` program is not installed."""
 
@@ -84,6 +94,8 @@ def draw(root: Any, mode: str = "forward", *, model: Any = None, names: Mapping[
     if collapse not in (None, "module"):
         raise ValueError(f"collapse must be None or 'module', got {collapse!r}")
     graph = dag.build(root, model=model, names=names)
+    if graph.released:
+        warnings.warn(FREED_NOTE, FreedValuesWarning, stacklevel=2)
     drawer = _Drawer(graph, show_values, show_grads, collapse == "module", max_elements)
     pictures = []
     if mode in ("forward", "both"):
@@ -93,9 +105,10 @@ def draw(root: Any, mode: str = "forward", *, model: Any = None, names: Mapping[
     if rankdir == "LR":  # dot places the first of two unconnected pictures at the bottom when drawing LR
         pictures.reverse()
     body = [line for picture in pictures for line in picture]
+    note = {"label": FREED_NOTE, "labelloc": "t", "fontcolor": "#c92a2a"} if graph.released else {}
     return graphviz.Digraph(
         "tinygrad_vn", body=body,
-        graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35", "fontname": "Helvetica"},
+        graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35", "fontname": "Helvetica", **note},
         node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.08,0.04", "height": "0.3"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
     )
@@ -167,7 +180,7 @@ class _Drawer:
             return "tensor"
         if tensor.requires_grad:
             return "parameter"
-        if tensor.data.size == 1 and tensor.name is None and id(tensor) not in self.graph.parameter_names:
+        if tensor.size == 1 and tensor.name is None and id(tensor) not in self.graph.parameter_names:
             return "constant"
         return "input"
 
@@ -243,7 +256,7 @@ class _Drawer:
                 label = graph.name(tensor)
             else:
                 label = "\n".join([self._title(tensor), _shape(tensor),
-                                   *(self._value(tensor.data) if self.show_values else [])])
+                                   *(self._value(tensor.data) if self.show_values and not is_freed(tensor) else [])])
             node = self._group(ids[id(tensor)], module, prefix)
             if node == ids[id(tensor)]:
                 nodes.append((node, module, f"label={_quote(label)} {STYLE[kind]}"))
