@@ -93,3 +93,25 @@ def test_drawing_after_backward_warns_and_says_so_in_the_picture():
         after = tg.viz.to_dot(loss, "both", model=model)
     assert any(issubclass(w.category, tg.viz.FreedValuesWarning) for w in caught)
     assert "retain_graph=True" in after and "retain_graph=True" not in before
+
+
+def test_a_kept_loss_does_not_pin_the_batch_it_was_fed():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(20, 4), nn.ReLU(), nn.Linear(4, 3))
+    x = tg.randn(8, 20)
+    batch = weakref.ref(x.data)
+    loss = _step(model, x, np.arange(8) % 3)
+    del x
+    loss.backward()
+    gc.collect()
+    assert batch() is None, "the input batch is still reachable from the kept loss"
+
+
+def test_drawing_after_backward_shows_shapes_of_freed_inputs():
+    x = tg.tensor([[1.0, 2.0]], name="x")
+    w = tg.tensor([[3.0], [4.0]], requires_grad=True, name="w")
+    loss = (x @ w * 2).sum()
+    loss.backward()
+    with pytest.warns(tg.viz.FreedValuesWarning):
+        dot = tg.viz.to_dot(loss)
+    assert "1×2" in dot and "[[1, 2]]" not in dot

@@ -572,8 +572,8 @@ class FreedTensor:
     __slots__ = ("_ctx", "_vc", "dtype", "grad", "name", "requires_grad", "shape")
 
     def __init__(self, tensor: Any) -> None:
-        self._ctx, self._vc, self.name = tensor._ctx, tensor._vc, tensor.name
-        self.shape, self.dtype, self.requires_grad, self.grad = tensor._data.shape, tensor._data.dtype, True, None
+        self._ctx, self._vc, self.name, self.requires_grad = tensor._ctx, tensor._vc, tensor.name, tensor.requires_grad
+        self.shape, self.dtype, self.grad = tensor._data.shape, tensor._data.dtype, None
 
     @property
     def ndim(self) -> int:
@@ -603,14 +603,24 @@ class FreedTensor:
 
 
 def free_graph(order: list[Any]) -> None:
-    """Release every op of a graph walked by backward and drop its intermediate values (keep its shape)."""
+    """Release every op of a graph walked by backward and drop the values it alone kept (keep its shape).
+
+    Intermediate tensors and the data fed in (inputs, labels: leaves without a gradient, bigger than
+    one number) are replaced by :class:`FreedTensor`; parameters and scalar constants stay.
+    """
     stand_ins: dict[int, FreedTensor] = {}
     for tensor in order:
         ctx = tensor._ctx
         if ctx is None:
             continue
         ctx.release()
-        ctx.parents = tuple([stand_ins.get(id(p), p) for p in ctx.parents])
+        parents = []
+        for p in ctx.parents:
+            stand_in = stand_ins.get(id(p))
+            if stand_in is None and p._ctx is None and not p.requires_grad and p._data.size > 1:
+                stand_in = stand_ins[id(p)] = FreedTensor(p)
+            parents.append(p if stand_in is None else stand_in)
+        ctx.parents = tuple(parents)
         stand_ins[id(tensor)] = FreedTensor(tensor)
 
 

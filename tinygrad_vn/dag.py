@@ -227,7 +227,7 @@ def _derived_name(graph: Graph, tensor: Any, names: dict[int, Name]) -> str | No
     """A short expression for an unnamed tensor (``(x·W(1))``), or a constant's value; ``None`` if too long."""
     op = graph.producer.get(id(tensor))
     if op is None:
-        if tensor.requires_grad or tensor.data.size != 1:
+        if tensor.requires_grad or tensor.size != 1:
             return None
         return format_number(tensor.data.item())
     rule = rule_of(op.ctx.fn)

@@ -128,22 +128,22 @@ class Tensor:
     @property
     def shape(self) -> tuple[int, ...]:
         """The array's shape."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
         """The number of elements."""
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
         """The array's dtype."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def grad_fn(self) -> Context | None:
