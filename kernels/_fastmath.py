@@ -30,7 +30,6 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
-
 _PY_OVERFLOW = 709.782712893384
 """ln of the largest float64: above it ``math.exp`` raises OverflowError instead of returning inf."""
 
