@@ -6,6 +6,11 @@ would promote float32 work to float64 and halve the vector width). ``error_model
 the zero-division checks that stop LLVM from vectorising divisions; ``reassoc`` lets row sums and
 maxima run as vector reductions. Elementwise loops are safe to split at any index, row loops at any
 row (see ``_pool.run_split``).
+
+Non-finite values: every loop gives NaN and ±inf where ``reference`` does (the tests hold them equal).
+A comparison that picks a branch is written so that NaN takes the branch that carries it on
+(``zero if x <= zero else x``, not ``x if x > zero else zero``); no fastmath flag lets LLVM assume
+finite values (``nnan``, ``ninf`` and ``fast`` are never set); ``_fastmath.exp`` returns NaN for NaN.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ def _sigmoid_of(v, one):
 
 @njit(inline="always")
 def _tanh_of(v, two, saturation):
-    """tanh(v) = m / (m + 2) with m = expm1(2|v|): exact near 0; 1 for |v| above ``saturation``."""
-    m = expm1(two * min(abs(v), saturation))
+    """tanh(v) = m / (m + 2) with m = expm1(2|v|): exact near 0; 1 for |v| above ``saturation``; NaN for NaN."""
+    magnitude = abs(v)
+    m = expm1(two * (saturation if magnitude > saturation else magnitude))
     t = m / (m + two)
     return t if v >= 0 else -t
 
@@ -68,14 +74,14 @@ def tanh_backward(y, grad, out):
 def relu(x, out):
     zero = x.dtype.type(0)
     for i in range(x.size):
-        out[i] = x[i] if x[i] > zero else zero
+        out[i] = zero if x[i] <= zero else x[i]
 
 
 @njit(**_ELEMENTWISE)
 def relu_backward(x, grad, out):
     zero = grad.dtype.type(0)
     for i in range(x.size):
-        out[i] = grad[i] if x[i] > 0 else zero
+        out[i] = zero if x[i] <= 0 else grad[i]
 
 
 @njit(**_ELEMENTWISE)
@@ -97,14 +103,14 @@ def elu(x, out, alpha):
     a = x.dtype.type(alpha)
     zero = x.dtype.type(0)
     for i in range(x.size):
-        out[i] = x[i] if x[i] > zero else a * expm1(min(x[i], zero))
+        out[i] = a * expm1(x[i]) if x[i] <= zero else x[i]
 
 
 @njit(**_ELEMENTWISE)
 def elu_backward(x, y, grad, out, alpha):
     a = grad.dtype.type(alpha)
     for i in range(x.size):
-        out[i] = grad[i] if x[i] > 0 else grad[i] * (y[i] + a)
+        out[i] = grad[i] * (y[i] + a) if x[i] <= 0 else grad[i]
 
 
 @njit(**_ELEMENTWISE)
@@ -243,7 +249,7 @@ IDENTITY, RELU, SIGMOID, TANH = 0, 1, 2, 3
 def _activate(v, code, zero, one, two, saturation):
     """The fused activation numbered ``code`` (IDENTITY, RELU, SIGMOID, TANH) at ``v``."""
     if code == RELU:
-        return v if v > zero else zero
+        return zero if v <= zero else v
     if code == SIGMOID:
         return _sigmoid_of(v, one)
     if code == TANH:
@@ -255,7 +261,7 @@ def _activate(v, code, zero, one, two, saturation):
 def _activation_grad(g, y, code, zero, one):
     """g times the derivative of activation ``code``, read from its output ``y``."""
     if code == RELU:
-        return g if y > zero else zero
+        return zero if y <= zero else g
     if code == SIGMOID:
         return g * y * (one - y)
     if code == TANH:

@@ -4,6 +4,12 @@ Each forward kernel has a matching ``*_backward`` that turns the gradient of the
 gradient of the input, given what the forward saved. Kernels never modify their inputs and are
 written to stay finite at extreme inputs (no overflow warnings from ``exp``). Constants carry the
 input's dtype (``y.dtype.type(1)``): under NumPy 1.x a bare ``1 - y`` turns a 0-d float32 ``y`` into float64.
+
+NaN and ±inf give what PyTorch gives (checked against it in ``tests/kernels/test_nonfinite.py``): a NaN
+input gives a NaN output, never a silent 0 (relu(NaN) is NaN); where a derivative is chosen by a
+comparison, a NaN input takes the branch PyTorch takes (relu and elu pass the gradient through, as
+PyTorch's ``x <= 0 ? 0 : grad`` does; leaky_relu scales it by the slope, as ``x > 0 ? grad : slope · grad``
+does); a softmax row holding NaN or +inf, or only -inf, is NaN throughout.
 """
 
 from __future__ import annotations
@@ -51,8 +57,9 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(x: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    """Passes the gradient where x > 0 (the derivative at exactly 0 is taken as 0, as PyTorch does)."""
-    return np.where(x > 0, grad, 0).astype(grad.dtype, copy=False)
+    """Zero where x <= 0, else the gradient: the derivative at exactly 0 is taken as 0 and a NaN ``x``
+    passes the gradient on, both as in PyTorch."""
+    return np.where(x <= 0, 0, grad).astype(grad.dtype, copy=False)
 
 
 def leaky_relu(x: np.ndarray, negative_slope: float) -> np.ndarray:
@@ -71,8 +78,8 @@ def elu(x: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def elu_backward(x: np.ndarray, y: np.ndarray, grad: np.ndarray, alpha: float) -> np.ndarray:
-    """1 where x > 0, else alpha eˣ = y + alpha (from the forward output ``y``)."""
-    return np.where(x > 0, grad, grad * (y + alpha)).astype(grad.dtype, copy=False)
+    """alpha eˣ = y + alpha where x <= 0 (from the forward output ``y``), else 1 (NaN ``x`` too, as in PyTorch)."""
+    return np.where(x <= 0, grad * (y + alpha), grad).astype(grad.dtype, copy=False)
 
 
 def swish(x: np.ndarray) -> np.ndarray:
@@ -189,7 +196,7 @@ def linear_activation_backward(x: np.ndarray, w: np.ndarray, y: np.ndarray, grad
                                ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
     """Gradients of ``x``, ``w`` and ``b`` given the output ``y`` of ``linear_activation`` and its gradient.
 
-    dZ = grad ⊙ f′ (read from ``y``: ReLU's y > 0 exactly where z > 0), dX = dZ · Wᵀ, dW = Xᵀ · dZ,
+    dZ = grad ⊙ f′ (read from ``y``: ReLU's y <= 0 exactly where z <= 0), dX = dZ · Wᵀ, dW = Xᵀ · dZ,
     db = Σ_rows dZ. ``need_x``/``need_w`` False skip that product and return None in its place.
     """
     grad_z = _FUSED_BACKWARD[activation](y, grad)
