@@ -266,3 +266,4 @@ def test_chains_of_recorded_in_place_ops_pass_gradcheck(chain, seed):
 
     tg.gradcheck(f, [tg.tensor(start, dtype="float64", requires_grad=True),
                      tg.tensor(other, dtype="float64", requires_grad=True)])
+

@@ -427,3 +427,43 @@ def test_ops_match_pytorch_values_and_gradients() -> None:
     np.testing.assert_allclose(out.item(), ref.item(), rtol=1e-10)
     for t, r in zip(ours, theirs):
         np.testing.assert_allclose(t.grad.data, r.grad.numpy(), rtol=1e-8, atol=1e-12)
+
+
+def test_maximum_gives_pytorchs_gradients_with_nan_ties_and_order() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch==2.13.0)")
+    a = np.array([1.0, np.nan, 2.0, 3.0, np.nan])
+    b = np.array([2.0, 1.0, 2.0, np.nan, np.nan])
+    ours_a, ours_b = tg.tensor(a, requires_grad=True), tg.tensor(b, requires_grad=True)
+    tg.maximum(ours_a, ours_b).sum().backward()
+    theirs_a, theirs_b = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    torch.maximum(theirs_a, theirs_b).sum().backward()
+    np.testing.assert_array_equal(ours_a.grad.numpy(), theirs_a.grad.numpy())
+    np.testing.assert_array_equal(ours_b.grad.numpy(), theirs_b.grad.numpy())
+
+
+@pytest.mark.parametrize("bounds", [(-0.5, 0.5), (None, 0.2), (0.1, None)])
+def test_clamp_gives_pytorchs_values_and_gradients(bounds) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch==2.13.0)")
+    a = np.array([-1.0, -0.5, 0.0, 0.2, 0.5, 2.0, np.nan, np.inf])
+    ours = tg.tensor(a, requires_grad=True)
+    out = ours.clamp(*bounds)
+    out.sum().backward()
+    theirs = torch.tensor(a, requires_grad=True)
+    ref = torch.clamp(theirs, *bounds)
+    ref.sum().backward()
+    np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_clamp_and_setitem_pass_gradcheck() -> None:
+    rng = np.random.default_rng(3)
+    x = tg.tensor(rng.uniform(-2, 2, (3, 4)), requires_grad=True)
+    v = tg.tensor(rng.uniform(-2, 2, (4,)), requires_grad=True)
+    tg.gradcheck(lambda t: t.clamp(-1.0, 1.0), [x])
+
+    def write_row(t, value):
+        out = t * 1
+        out[1] = value * 2
+        return out
+
+    tg.gradcheck(write_row, [x, v])

@@ -138,7 +138,10 @@ class Pow(Function):
 
 
 class Maximum(Function):
-    """C = max(A, B) elementwise; the gradient goes to the larger input, split evenly on ties."""
+    """C = max(A, B) elementwise; the gradient goes to the larger input, split evenly on ties.
+
+    Where either input is NaN, C is NaN and both inputs get the whole gradient (as in PyTorch).
+    """
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -148,8 +151,10 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         a, b = ctx.saved
-        share_a = (a > b) + 0.5 * (a == b)
-        return unbroadcast(grad * share_a, a.shape), unbroadcast(grad * (1 - share_a), b.shape)
+        tie = 0.5 * (a == b)
+        share_a = np.where(a < b, 0, np.where(a == b, tie, 1))
+        share_b = np.where(b < a, 0, np.where(a == b, tie, 1))
+        return unbroadcast(grad * share_a, a.shape), unbroadcast(grad * share_b, b.shape)
 
 
 # ----------------------------------------------------------------------------- elementwise, unary
