@@ -11,12 +11,19 @@ put the new arguments' arrays into the recorded input tensors and run that funct
 kernels in the same order on the same arrays, so the numbers are the eager ones bit for bit.
 
 What is replayed is what the tracer sees: tensor ops (including those without a gradient:
-comparisons, ``argmax``, ``detach``, ``Tensor(tensor)`` copies, ``F.one_hot``), ``backward()``, and
-methods marked :func:`~.autograd.replayed` (``Optimizer.step``/``zero_grad``, ``Module.zero_grad``,
-``Tensor.zero_grad``). Other Python in the step runs only on the recording call: a ``print``, an
-``.item()``, a branch on a tensor's value, a manual ``p.data -= lr * p.grad.data``, a gradient
-clipped by hand. The last two are detected (a parameter changed outside an optimizer's step, a
-gradient changed after ``backward()``) and refused; a branch on a value cannot be.
+comparisons, ``argmax``, ``detach``, ``Tensor(tensor)`` copies, ``F.one_hot``, and the random draws
+of ``tg.randn``/``tg.rand``), ``backward()``, and methods marked :func:`~.autograd.replayed`
+(``Optimizer.step``/``zero_grad``, ``Module.zero_grad``, ``Tensor.zero_grad``). Other Python in the
+step runs only on the recording call: a ``print``, an ``.item()``, a branch on a tensor's value, a
+manual ``p.data -= lr * p.grad.data``, a gradient clipped by hand, random numbers drawn another way.
+Those but the first three are detected (a parameter changed outside an optimizer's step, a gradient
+changed after ``backward()``, a random generator's state moved by more than the replayed draws) and
+refused; a branch on a value cannot be.
+
+The tensors a step returns hold each call's values: op results and inputs as the replay leaves them,
+parameters and gradients copied (an optimizer updates them in place; each backward after
+``zero_grad`` makes new gradient tensors). A step keeps at most ``max_programs`` recorded programs,
+dropping the least recently used, and says once which argument keeps asking for new ones.
 """
 
 from __future__ import annotations
