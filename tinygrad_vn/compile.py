@@ -65,6 +65,7 @@ class CompiledStep:
         self.fn = fn
         self.max_programs = _checked_max_programs(max_programs)
         self.programs: OrderedDict[Key, _Program] = OrderedDict()
+        self._most_recent: _Program | None = None
         self.recordings = 0
         self._signatures_seen: list[Key] = []  # kept only until the one warning about re-recording is given
         self._warned = False
@@ -76,11 +77,13 @@ class CompiledStep:
                is_grad_enabled())
         program = self.programs.get(key)
         if program is not None:
-            self.programs.move_to_end(key)
+            if program is not self._most_recent:  # the usual call replays the last program: no second lookup
+                self.programs.move_to_end(key)
+                self._most_recent = program
             return program.replay(args, kwargs)
         program, result = _Program.record(self.fn, args, kwargs)
         self.recordings += 1
-        self.programs[key] = program
+        self.programs[key] = self._most_recent = program
         if not self._warned:
             self._signatures_seen.append(key)
         if len(self.programs) > self.max_programs:
