@@ -109,6 +109,20 @@ def test_hashable_constants_are_part_of_the_signature() -> None:
     assert len(scaled.programs) == 3
 
 
+def test_equal_constants_of_different_types_record_their_own_programs() -> None:
+    """2 == 2.0 as dictionary keys, but an integer tensor times 2 stays integer and times 2.0 does not."""
+    @tg.compile
+    def scaled(counts: np.ndarray, factor: float) -> tg.Tensor:
+        return counts * factor
+
+    counts = np.arange(3)
+    for factor in (2, 2.0, 2):
+        result = scaled(counts, factor)
+        assert result.dtype == (tg.Tensor(counts) * factor).dtype  # as the eager step gives
+        assert result.tolist() == [0, 2, 4]
+    assert len(scaled.programs) == 2
+
+
 def test_results_are_detached_values_that_later_calls_do_not_overwrite() -> None:
     weight = tg.Tensor([2.0], requires_grad=True)
 
@@ -541,7 +555,7 @@ def test_recorded_programs_are_bounded_least_recently_used_first_with_one_warnin
         assert expected in message, expected
     assert caught[0].filename == __file__  # it points at the call that re-records
     assert len(scaled.programs) == 2 and scaled.recordings == 6  # 2.0 was dropped once and recorded again
-    assert [key[0][1][1] for key in scaled.programs] == [2.0, 6.0]
+    assert [key[0][1][-1] for key in scaled.programs] == [2.0, 6.0]  # the constants of the programs kept
     gc.collect()
     assert first_run() is None and first_source_file not in linecache.cache  # a dropped program is freed
 
