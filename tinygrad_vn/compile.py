@@ -170,8 +170,8 @@ def _changing_arguments(keys: list[Key], positional_names: list[str]) -> list[st
             continue
         label = (f"argument {where} ({positional_names[where]!r})" if isinstance(where, int)
                  and where < len(positional_names) else f"argument {where!r}")
-        constants = [s[1] for s in distinct if s[0] == "constant"]
-        if constants:
+        constants = [s[2] for s in distinct if s[0] == "constant"]
+        if len(constants) > 1:
             shown = ", ".join(repr(c) for c in constants[:3]) + (", ..." if len(constants) > 3 else "")
             sentences.append(f"The constant {label} took {len(constants)} different values ({shown}), and "
                              "each new value records a new program: pass it as a NumPy array or Tensor (its "
@@ -201,7 +201,7 @@ def _signature(value: Any, where: int | str) -> Hashable:
     except TypeError:
         raise TypeError(f"tg.compile: argument {where!r} is a {type(value).__name__}, which is neither an array "
                         "nor hashable; pass arrays, Tensors or hashable constants") from None
-    return ("constant", value)
+    return ("constant", type(value), value)  # 1, 1.0 and True are equal keys but not the same constant
 
 
 class _StepTracer(Tracer):
