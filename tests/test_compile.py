@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import gc
 import linecache
 import traceback
@@ -439,6 +440,22 @@ def test_returned_gradients_parameters_and_inputs_hold_each_calls_values() -> No
         assert got[1] is not weight.grad and got[2] is not weight and not got[2].requires_grad
     for got, expected in kept:
         assert [g.tolist() for g in got] == [e.tolist() for e in expected]
+
+
+def test_a_named_tuple_of_results_keeps_its_type() -> None:
+    Results = collections.namedtuple("Results", ["loss", "gradient"])
+    weight = tg.Tensor([2.0], requires_grad=True)
+
+    @tg.compile
+    def step(x: np.ndarray) -> Results:
+        weight.grad = None
+        loss = (x * weight).sum()
+        loss.backward()
+        return Results(loss, weight.grad)
+
+    for value in (1.0, 3.0):
+        results = step(np.array([value], np.float32))
+        assert type(results) is Results and results.loss.item() == 2 * value and results.gradient.tolist() == [value]
 
 
 def test_a_gradient_returned_after_zero_grad_replaced_it_keeps_that_calls_values() -> None:

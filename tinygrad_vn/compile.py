@@ -330,7 +330,9 @@ class _Program:
             else:
                 array = captured[slot]
             tensors.append(Tensor._from_op(array, None))
-        return tensors[0] if container is None else container(tensors)
+        if container is None:
+            return tensors[0]
+        return container._make(tensors) if hasattr(container, "_make") else container(tensors)  # a namedtuple too
 
 
 def _output_sources(structure: Any, events: list[tuple[Any, ...]], inputs: list[tuple[int | str, list[Tensor]]],
