@@ -448,7 +448,7 @@ def test_a_named_tuple_of_results_keeps_its_type() -> None:
 
     @tg.compile
     def step(x: np.ndarray) -> Results:
-        weight.grad = None
+        weight.zero_grad()
         loss = (x * weight).sum()
         loss.backward()
         return Results(loss, weight.grad)
