@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import collections
+import gc
+import linecache
 import traceback
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -104,6 +108,20 @@ def test_hashable_constants_are_part_of_the_signature() -> None:
     assert scaled(x, 3.0).item() == -4.5
     assert scaled(x, factor=2.0).item() == -3.0
     assert len(scaled.programs) == 3
+
+
+def test_equal_constants_of_different_types_record_their_own_programs() -> None:
+    """2 == 2.0 as dictionary keys, but an integer tensor times 2 stays integer and times 2.0 does not."""
+    @tg.compile
+    def scaled(counts: np.ndarray, factor: float) -> tg.Tensor:
+        return counts * factor
+
+    counts = np.arange(3)
+    for factor in (2, 2.0, 2):
+        result = scaled(counts, factor)
+        assert result.dtype == (tg.Tensor(counts) * factor).dtype  # as the eager step gives
+        assert result.tolist() == [0, 2, 4]
+    assert len(scaled.programs) == 2
 
 
 def test_results_are_detached_values_that_later_calls_do_not_overwrite() -> None:
@@ -390,3 +408,220 @@ def test_an_op_whose_name_spans_lines_stays_a_comment_in_the_generated_code() ->
     step(np.array([1.0], np.float32))
     assert step(np.array([3.0], np.float32)).tolist() == [12.0]
     assert "# Twice raise SystemExit" in step.source()
+
+
+def test_returned_gradients_parameters_and_inputs_hold_each_calls_values() -> None:
+    """A returned .grad, parameter or input follows every call as an op result does, and a result once
+    returned keeps its values while later calls update the parameters and their gradients."""
+    def make() -> tuple[tg.Tensor, Callable]:
+        weight = tg.Tensor([1.0, -2.0], requires_grad=True)
+        opt = optim.SGD([weight], lr=0.1, momentum=0.9)
+
+        def step(x: tg.Tensor) -> tuple[tg.Tensor, ...]:
+            opt.zero_grad()
+            loss = (x * weight * weight).sum()
+            loss.backward()
+            opt.step()
+            return loss, weight.grad, weight, x
+
+        return weight, step
+
+    _, eager = make()
+    weight, step = make()
+    compiled = tg.compile(step)
+    rng = np.random.default_rng(4)
+    kept = []
+    for _ in range(4):
+        x = rng.standard_normal(2).astype(np.float32)
+        expected = [t.data.copy() for t in eager(tg.Tensor(x))]
+        got = compiled(x)
+        kept.append((got, expected))
+        assert [g.tolist() for g in got] == [e.tolist() for e in expected]
+        assert got[1] is not weight.grad and got[2] is not weight and not got[2].requires_grad
+    for got, expected in kept:
+        assert [g.tolist() for g in got] == [e.tolist() for e in expected]
+
+
+def test_a_named_tuple_of_results_keeps_its_type() -> None:
+    Results = collections.namedtuple("Results", ["loss", "gradient"])
+    weight = tg.Tensor([2.0], requires_grad=True)
+
+    @tg.compile
+    def step(x: np.ndarray) -> Results:
+        weight.zero_grad()
+        loss = (x * weight).sum()
+        loss.backward()
+        return Results(loss, weight.grad)
+
+    for value in (1.0, 3.0):
+        results = step(np.array([value], np.float32))
+        assert type(results) is Results and results.loss.item() == 2 * value and results.gradient.tolist() == [value]
+
+
+def test_a_gradient_returned_after_zero_grad_replaced_it_keeps_that_calls_values() -> None:
+    def make() -> Callable:
+        weight = tg.Tensor([3.0, 0.5], requires_grad=True)
+        opt = optim.Adam([weight], lr=0.1)
+
+        def step(x: tg.Tensor) -> tuple[tg.Tensor, tg.Tensor]:
+            loss = (x * weight).sum() ** 2
+            loss.backward()
+            gradient = weight.grad
+            opt.step()
+            opt.zero_grad()
+            return gradient, loss
+
+        return step
+
+    eager, compiled = make(), tg.compile(make())
+    rng = np.random.default_rng(8)
+    for _ in range(3):
+        x = rng.standard_normal(2).astype(np.float32)
+        assert [t.tolist() for t in compiled(x)] == [t.tolist() for t in eager(tg.Tensor(x))]
+
+
+def test_an_op_on_a_gradient_after_the_optimizer_step_is_refused() -> None:
+    weight = tg.Tensor([1.0, -2.0], requires_grad=True)
+    opt = optim.SGD([weight], lr=0.1)
+
+    @tg.compile
+    def step(x: np.ndarray) -> tg.Tensor:
+        opt.zero_grad()
+        (x * weight).sum().backward()
+        opt.step()
+        return (weight.grad * weight.grad).sum()
+
+    with pytest.raises(RuntimeError, match=r"reads a parameter's \.grad"):
+        step(np.ones(2, np.float32))
+
+
+def _noisy_training_run(compiled: bool, calls: int = 4) -> tuple[list[list[float]], list[np.ndarray]]:
+    """A step with input noise (randn) and a dropout-like mask (rand), from one seed; its outputs and weights."""
+    tg.manual_seed(11)
+    model = nn.mlp([3, 4, 2], "relu")
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x: tg.Tensor, y: tg.Tensor) -> tuple[tg.Tensor, tg.Tensor]:
+        opt.zero_grad()
+        noisy = x + tg.randn(*x.shape) * 0.1
+        mask = (tg.rand(x.shape[0], 4, dtype=np.float64) > 0.5).astype(np.float32)
+        loss = F.cross_entropy(model[2](model[1](model[0](noisy)) * mask), y)
+        loss.backward()
+        opt.step()
+        return loss, noisy
+
+    run = tg.compile(step) if compiled else step
+    rng = np.random.default_rng(0)
+    outputs = []
+    for _ in range(calls):
+        x, y = rng.standard_normal((5, 3)).astype(np.float32), rng.integers(0, 2, 5)
+        outputs.append([t.tolist() for t in (run(x, y) if compiled else run(tg.Tensor(x), tg.Tensor(y)))])
+    return outputs, [p.data.copy() for p in model.parameters()]
+
+
+def test_random_numbers_in_a_compiled_step_are_fresh_each_call_and_those_of_the_eager_run() -> None:
+    eager_outputs, eager_weights = _noisy_training_run(compiled=False)
+    outputs, weights = _noisy_training_run(compiled=True)
+    assert outputs == eager_outputs
+    for eager_weight, weight in zip(eager_weights, weights, strict=True):
+        assert np.array_equal(eager_weight, weight)
+    noise = [np.array(noisy) - np.array(first) for (_, noisy), (_, first) in zip(outputs[1:], outputs[:-1])]
+    assert all(np.abs(n).max() > 0 for n in noise)  # fresh numbers, not the recording call's again
+    assert _noisy_training_run(compiled=True)[0] == outputs  # and a seeded run is reproducible
+
+
+@pytest.mark.parametrize(("draw", "message"), [
+    (lambda: nn.Linear(2, 2), "global generator other than through tg.randn"),
+    (lambda: tg.Tensor(tg.factories.generator().random(2)), "global generator other than through tg.randn"),
+    (lambda: tg.Tensor(np.random.rand(2)), "np.random's global generator"),
+    (lambda: tg.Tensor([__import__("random").random()]), "Python's random module"),
+    (lambda: tg.manual_seed(5), "called tg.manual_seed"),
+    (lambda: tg.randn(2, requires_grad=True), "requires_grad=True made inside a compiled step"),
+    (lambda: tg.zeros(2, requires_grad=True), "requires_grad=True made inside a compiled step"),
+])
+def test_random_draws_or_leaves_a_replay_could_not_repeat_are_refused(draw: Callable, message: str) -> None:
+    @tg.compile
+    def step(x: np.ndarray) -> tg.Tensor:
+        draw()
+        return x * tg.randn(2)
+
+    with pytest.raises(RuntimeError, match=message):
+        step(np.ones(2, np.float32))
+    assert len(step.programs) == 0
+
+
+def test_recorded_programs_are_bounded_least_recently_used_first_with_one_warning() -> None:
+    weight = tg.Tensor([[0.5], [-1.0]], requires_grad=True)
+
+    @tg.compile(max_programs=2)
+    def scaled(x: np.ndarray, factor: float) -> tg.Tensor:
+        return (x @ weight) * factor
+
+    x = np.array([[1.0, 2.0]], np.float32)
+    assert scaled(x, 2.0).item() == -3.0 and scaled(x, 3.0).item() == -4.5
+    first_run = weakref.ref(scaled.programs[next(iter(scaled.programs))].run)
+    first_source_file = first_run().__code__.co_filename
+    assert first_source_file in linecache.cache
+    assert scaled(x, 2.0).item() == -3.0  # 2.0 is now the most recently used
+    with pytest.warns(RuntimeWarning) as caught:
+        for factor in (4.0, 5.0, 2.0, 6.0):
+            assert scaled(x, factor).item() == -1.5 * factor
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    for expected in ("max_programs=2", "argument 1 ('factor')", "NumPy array or Tensor", "closure"):
+        assert expected in message, expected
+    assert caught[0].filename == __file__  # it points at the call that re-records
+    assert len(scaled.programs) == 2 and scaled.recordings == 6  # 2.0 was dropped once and recorded again
+    assert [key[0][1][-1] for key in scaled.programs] == [2.0, 6.0]  # the constants of the programs kept
+    gc.collect()
+    assert first_run() is None and first_source_file not in linecache.cache  # a dropped program is freed
+
+
+def test_the_rerecording_warning_names_an_array_argument_whose_shape_keeps_changing() -> None:
+    weight = tg.Tensor([2.0], requires_grad=True)
+    step = tg.compile(lambda batch: (batch * weight).sum(), max_programs=1)
+    step(np.ones(1, np.float32))
+    with pytest.warns(RuntimeWarning, match=r"array argument 0 \('batch'\) came in 2 shapes or dtypes"):
+        step(np.ones(2, np.float32))
+
+
+def test_max_programs_has_a_default_and_is_checked() -> None:
+    def step(x: np.ndarray) -> tg.Tensor:
+        return tg.Tensor(x).sum()
+
+    assert tg.compile(step).max_programs == tg.compile.__kwdefaults__["max_programs"] >= 4
+    assert tg.compile(max_programs=3)(step).max_programs == 3
+    for bad, error in ((0, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="max_programs"):
+            tg.compile(step, max_programs=bad)
+    with pytest.raises(TypeError, match="needs a function"):
+        tg.compile(3)
+
+
+def _mlp_run(sizes: list[int], batch: int, optimizer: str, compiled: bool, as_tensor: bool
+             ) -> tuple[list[float], list[np.ndarray]]:
+    tg.manual_seed(21)
+    model = nn.mlp(sizes, "relu")
+    opt = (optim.SGD(model.parameters(), lr=0.05, momentum=0.9) if optimizer == "sgd"
+           else optim.Adam(model.parameters(), lr=1e-3))
+    step = _training_step(model, opt)
+    step = tg.compile(step) if compiled else step
+    losses = []
+    for x, y in _batches(4, batch, sizes[0], sizes[-1], seed=13):
+        losses.append(step(tg.Tensor(x) if as_tensor else x, tg.Tensor(y) if as_tensor else y).item())
+    return losses, [p.data for p in model.parameters()]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize(("sizes", "batch"), [
+    ([784, 5, 10], 2),  # 2·784·5 = 7,840 multiply-adds: every layer in the small-layer loop
+    ([784, 24, 10], 8),  # 8·784·24 = 150,528: the first layer through BLAS, the second in the loop
+])
+def test_eager_and_compiled_steps_are_bit_identical_for_numpy_and_tensor_batches(
+        optimizer: str, sizes: list[int], batch: int) -> None:
+    reference_losses, reference_weights = _mlp_run(sizes, batch, optimizer, compiled=True, as_tensor=False)
+    for compiled, as_tensor in ((False, False), (False, True), (True, True)):
+        losses, weights = _mlp_run(sizes, batch, optimizer, compiled, as_tensor)
+        assert losses == reference_losses, (compiled, as_tensor)
+        for reference, weight in zip(reference_weights, weights, strict=True):
+            assert np.array_equal(reference, weight), (compiled, as_tensor)

@@ -9,7 +9,9 @@ recorded, so :func:`generate` writes it out instead:
 - each op is one line that calls that op's own ``forward`` on its inputs' arrays;
 - each backward pass is one call of each op's own ``backward``, in the order the recording walked,
   with every gradient in a named local and the sums of gradients that meet written as additions;
-- each replayed method (an optimizer's ``step``, a ``zero_grad``) is called directly.
+- each replayed method (an optimizer's ``step``, a ``zero_grad``) is called directly;
+- each gradient the step returns is copied where the recording saw it last (a ``capture`` event),
+  and the function returns those copies in order.
 
 No gradient rule is copied here: the generated code only calls the ops. What the recording call
 learned about each op's backward (which inputs got no gradient, which gradients were not yet arrays
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -28,9 +31,12 @@ import numpy as np
 
 from .autograd import _accumulate_into_grad, _checked_gradient, seed_gradient
 
-__all__ = ["array_of", "generate"]
+__all__ = ["DATA_ATTRIBUTE", "array_of", "generate"]
 
 _counter = itertools.count()
+
+DATA_ATTRIBUTE = "data"
+"""The tensor attribute through which generated code reads and writes arrays (one place to rename it)."""
 
 
 class _Names:
@@ -61,21 +67,32 @@ def generate(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, 
     for where, tensors in inputs:
         source = f"args[{where}]" if isinstance(where, int) else f"kwargs[{where!r}]"
         lines.append(f"    array = _array({source})")
-        lines += [f"    {names(tensor, 't')}.data = array" for tensor in tensors]
+        lines += [f"    {names(tensor, 't')}.{DATA_ATTRIBUTE} = array" for tensor in tensors]
+    # an op's inputs as it recorded them: a backward pass may replace those in ctx.parents afterwards
+    op_inputs = {id(event[2]): event[3] for event in events if event[0] == "op"}
+    captures = 0
     for event in events:
         if event[0] == "op":
             lines += _forward_lines(event, names)
         elif event[0] == "backward":
-            lines += _backward_lines(event, names)
+            lines += _backward_lines(event, names, op_inputs)
+        elif event[0] == "capture":
+            lines.append(f"    captured.append(_gradient({names(event[1], 't')}))  # returned .grad")
+            captures += 1
         else:
             lines += _call_lines(event, names)
+    if captures:
+        lines.insert(1, "    captured = []")
+        lines.append("    return captured")
     source = "\n".join(lines) + "\n"
     filename = f"<tg.compile {next(_counter)}: {title}>"
     namespace = {"_array": array_of, "_seed": seed_gradient, "_accumulate": _accumulate_into_grad,
-                 "_checked": _checked_gradient, **names.bound}
+                 "_checked": _checked_gradient, "_gradient": gradient_copy, **names.bound}
     exec(compile(source, filename, "exec"), namespace)
+    run = namespace.pop("replay")  # the function must not hold itself through its globals: no cycle to collect
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    return source, namespace["replay"]
+    weakref.finalize(run, linecache.cache.pop, filename, None)  # a dropped program takes its source along
+    return source, run
 
 
 def _comment(text: str) -> str:
@@ -88,12 +105,22 @@ def array_of(value: Any) -> np.ndarray:
     return value if isinstance(value, np.ndarray) else value.data
 
 
+def gradient_copy(tensor: Any) -> np.ndarray:
+    """A copy of ``tensor``'s gradient as it is now, for a step that returns it: later calls change or replace it."""
+    if tensor.grad is None:
+        raise RuntimeError(f"tg.compile: the step returned the gradient of a tensor of shape {tensor.shape} when it "
+                           "was recorded, but on this call that tensor has no gradient at that point (was its "
+                           ".grad reset outside the step?)")
+    return tensor.grad.data.copy()
+
+
 def _forward_lines(event: tuple[Any, ...], names: _Names) -> list[str]:
     _, forward, ctx, inputs, attrs, output = event
-    arguments = [names(ctx, "c"), *[f"{names(t, 't')}.data" for t in inputs]]
+    arguments = [names(ctx, "c"), *[f"{names(t, 't')}.{DATA_ATTRIBUTE}" for t in inputs]]
     if attrs:
         arguments.append(f"**{names(attrs, 'k')}")
-    return [f"    {names(output, 't')}.data = {names(forward, 'f')}({', '.join(arguments)})  # {_comment(ctx.name)}"]
+    call = f"{names(forward, 'f')}({', '.join(arguments)})"
+    return [f"    {names(output, 't')}.{DATA_ATTRIBUTE} = {call}  # {_comment(ctx.name)}"]
 
 
 def _call_lines(event: tuple[Any, ...], names: _Names) -> list[str]:
@@ -104,8 +131,11 @@ def _call_lines(event: tuple[Any, ...], names: _Names) -> list[str]:
     return [f"    {names(method, 'm')}({', '.join(arguments)})  # {_comment(method.__qualname__)}"]
 
 
-def _backward_lines(event: tuple[Any, ...], names: _Names) -> list[str]:
-    """One backward pass: the walk of ``autograd.walk_backward`` over ``order``, unrolled."""
+def _backward_lines(event: tuple[Any, ...], names: _Names, op_inputs: dict[int, tuple[Any, ...]]) -> list[str]:
+    """One backward pass: the walk of ``autograd.walk_backward`` over ``order``, unrolled.
+
+    ``op_inputs`` maps each recorded context (by ``id``) to its op's input tensors as recorded.
+    """
     _, root, grad, retain_graph, order, facts = event
 
     def grad_of(tensor: Any) -> str:
@@ -123,12 +153,12 @@ def _backward_lines(event: tuple[Any, ...], names: _Names) -> list[str]:
             lines.append(f"    _accumulate({names(tensor, 't')}, {grad_name}, handed_out)")
             lines.append(f"    del {grad_name}")
             continue
-        context = names(ctx, "c")
+        context, parents = names(ctx, "c"), op_inputs[id(ctx)]
         lines.append(f"    grads = {names(ctx.fn.backward, 'b')}({context}, {grad_name})  # {_comment(ctx.name)}")
-        if len(ctx.parents) == 1:
+        if len(parents) == 1:
             lines.append("    grads = grads if type(grads) is tuple else (grads,)")
         lines.append(f"    del {grad_name}")
-        for i, (parent, needed, fact) in enumerate(zip(ctx.parents, ctx.needs_input_grad, facts[id(tensor)])):
+        for i, (parent, needed, fact) in enumerate(zip(parents, ctx.needs_input_grad, facts[id(tensor)])):
             if not needed or fact is None:
                 continue
             value = f"grads[{i}]" if fact else f"_checked({context}, {names(parent, 't')}, grads[{i}])"

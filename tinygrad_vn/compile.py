@@ -11,35 +11,64 @@ put the new arguments' arrays into the recorded input tensors and run that funct
 kernels in the same order on the same arrays, so the numbers are the eager ones bit for bit.
 
 What is replayed is what the tracer sees: tensor ops (including those without a gradient:
-comparisons, ``argmax``, ``detach``, ``Tensor(tensor)`` copies, ``F.one_hot``), ``backward()``, and
-methods marked :func:`~.autograd.replayed` (``Optimizer.step``/``zero_grad``, ``Module.zero_grad``,
-``Tensor.zero_grad``). Other Python in the step runs only on the recording call: a ``print``, an
-``.item()``, a branch on a tensor's value, a manual ``p.data -= lr * p.grad.data``, a gradient
-clipped by hand. The last two are detected (a parameter changed outside an optimizer's step, a
-gradient changed after ``backward()``) and refused; a branch on a value cannot be.
+comparisons, ``argmax``, ``detach``, ``Tensor(tensor)`` copies, ``F.one_hot``, and the random draws
+of ``tg.randn``/``tg.rand``), ``backward()``, and methods marked :func:`~.autograd.replayed`
+(``Optimizer.step``/``zero_grad``, ``Module.zero_grad``, ``Tensor.zero_grad``). Other Python in the
+step runs only on the recording call: a ``print``, an ``.item()``, a branch on a tensor's value, a
+manual ``p.data -= lr * p.grad.data``, a gradient clipped by hand, random numbers drawn another way.
+Those but the first three are detected (a parameter changed outside an optimizer's step, a gradient
+changed after ``backward()``, a random generator's state moved by more than the replayed draws) and
+refused; a branch on a value cannot be.
+
+The tensors a step returns hold each call's values: op results and inputs as the replay leaves them,
+parameters and gradients copied (an optimizer updates them in place; each backward after
+``zero_grad`` makes new gradient tensors). A step keeps at most ``max_programs`` recorded programs,
+dropping the least recently used, and says once which argument keeps asking for new ones.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
+import inspect
+import random
+import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
 
-from .autograd import Tracer, is_grad_enabled, tracing
+from . import factories
+from .autograd import Context, Function, Tracer, is_grad_enabled, tracing
 from .codegen import array_of, generate
 from .tensor import Tensor
 
-__all__ = ["CompiledStep", "compile"]
+__all__ = ["DEFAULT_MAX_PROGRAMS", "CompiledStep", "compile"]
+
+DEFAULT_MAX_PROGRAMS = 8
+"""How many recorded programs a compiled step keeps by default (one per argument signature in use)."""
+
+Key = tuple[tuple[Hashable, ...], tuple[tuple[str, Hashable], ...], bool]
 
 
 class CompiledStep:
-    """A step function with its recorded programs, one per argument signature; see :func:`compile`."""
+    """A step function with its recorded programs, one per argument signature; see :func:`compile`.
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    ``programs`` holds at most ``max_programs`` of them, the most recently used last; a call that
+    needs a new one when the step is full drops the least recently used.
+    """
+
+    def __init__(self, fn: Callable[..., Any], max_programs: int = DEFAULT_MAX_PROGRAMS) -> None:
+        if not callable(fn):
+            raise TypeError(f"tg.compile needs a function to compile, got a {type(fn).__name__}")
         self.fn = fn
-        self.programs: dict[Hashable, _Program] = {}
+        self.max_programs = _checked_max_programs(max_programs)
+        self.programs: OrderedDict[Key, _Program] = OrderedDict()
+        self._most_recent: _Program | None = None
+        self.recordings = 0
+        self._signatures_seen: list[Key] = []  # kept only until the one warning about re-recording is given
+        self._warned = False
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -47,11 +76,21 @@ class CompiledStep:
                tuple(sorted([(name, _signature(a, name)) for name, a in kwargs.items()])) if kwargs else (),
                is_grad_enabled())
         program = self.programs.get(key)
-        if program is None:
-            program, result = _Program.record(self.fn, args, kwargs)
-            self.programs[key] = program
-            return result
-        return program.replay(args, kwargs)
+        if program is not None:
+            if program is not self._most_recent:  # the usual call replays the last program: no second lookup
+                self.programs.move_to_end(key)
+                self._most_recent = program
+            return program.replay(args, kwargs)
+        program, result = _Program.record(self.fn, args, kwargs)
+        self.recordings += 1
+        self.programs[key] = self._most_recent = program
+        if not self._warned:
+            self._signatures_seen.append(key)
+        if len(self.programs) > self.max_programs:
+            self.programs.popitem(last=False)
+            if not self._warned:
+                self._warn_about_rerecording()
+        return result
 
     def source(self) -> str:
         """The Python that each recorded program replays, one function per argument signature."""
@@ -60,8 +99,22 @@ class CompiledStep:
     def __repr__(self) -> str:
         return f"<compiled step {getattr(self.fn, '__qualname__', self.fn)!r}, {len(self.programs)} recorded>"
 
+    def _warn_about_rerecording(self) -> None:
+        """Say once which argument keeps making new signatures, and what to do about it."""
+        self._warned = True
+        causes = _changing_arguments(self._signatures_seen, _positional_names(self.fn))
+        self._signatures_seen = []
+        title = getattr(self.fn, "__qualname__", repr(self.fn))
+        warnings.warn(
+            f"tg.compile: step {title!r} needed more than max_programs={self.max_programs} recorded programs, so "
+            f"the least recently used are dropped and recorded again when needed (slow, and each recording "
+            f"runs the step's Python once more). {' '.join(causes)} Raise max_programs "
+            f"(tg.compile(fn, max_programs=...)) if that many signatures are really in use.",
+            RuntimeWarning, stacklevel=3)
 
-def compile(fn: Callable[..., Any]) -> CompiledStep:
+
+def compile(fn: Callable[..., Any] | None = None, *, max_programs: int = DEFAULT_MAX_PROGRAMS
+            ) -> CompiledStep | Callable[[Callable[..., Any]], CompiledStep]:
     """Record ``fn`` on its first call and replay its ops, backward and optimizer updates afterwards.
 
     Use it as a decorator on a training step::
@@ -76,10 +129,63 @@ def compile(fn: Callable[..., Any]) -> CompiledStep:
 
     Arguments may be Tensors, NumPy arrays (the data that changes from call to call; they must not
     require grad) and hashable constants. A call whose arrays have a new shape or dtype, or a new
-    constant, records a new program. Returned tensors are detached values (call ``.item()`` on them
-    outside the step). Parameters, modules and optimizers are reached through the closure, as above.
+    constant, records a new program; at most ``max_programs`` are kept (``@tg.compile(max_programs=4)``),
+    the least recently used dropped, with one warning naming the argument that keeps changing.
+    Returned tensors hold this call's values, detached: op results, inputs, parameters and their
+    ``.grad`` (copies of those two, which later calls update). Parameters, modules and optimizers
+    are reached through the closure, as above. ``tg.randn``/``tg.rand`` inside the step draw fresh
+    numbers on each call; other random draws are refused when the step is recorded.
     """
-    return CompiledStep(fn)
+    if fn is None:
+        return functools.partial(CompiledStep, max_programs=_checked_max_programs(max_programs))
+    return CompiledStep(fn, max_programs)
+
+
+def _checked_max_programs(max_programs: Any) -> int:
+    if isinstance(max_programs, bool) or not isinstance(max_programs, int):
+        raise TypeError(f"tg.compile: max_programs must be an int, got {type(max_programs).__name__}")
+    if max_programs < 1:
+        raise ValueError(f"tg.compile: max_programs must be at least 1, got {max_programs}")
+    return max_programs
+
+
+def _positional_names(fn: Callable[..., Any]) -> list[str]:
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _changing_arguments(keys: list[Key], positional_names: list[str]) -> list[str]:
+    """Sentences naming each argument whose signature differs between ``keys``, with the remedy."""
+    by_argument: dict[int | str, list[Hashable]] = {}
+    for positional, keywords, _ in keys:
+        for where, signature in [*enumerate(positional), *keywords]:
+            by_argument.setdefault(where, []).append(signature)
+    sentences = []
+    for where, signatures in by_argument.items():
+        distinct = list(dict.fromkeys(signatures))
+        if len(distinct) < 2 and len(signatures) == len(keys):
+            continue
+        label = (f"argument {where} ({positional_names[where]!r})" if isinstance(where, int)
+                 and where < len(positional_names) else f"argument {where!r}")
+        constants = [s[2] for s in distinct if s[0] == "constant"]
+        if len(constants) > 1:
+            shown = ", ".join(repr(c) for c in constants[:3]) + (", ..." if len(constants) > 3 else "")
+            sentences.append(f"The constant {label} took {len(constants)} different values ({shown}), and "
+                             "each new value records a new program: pass it as a NumPy array or Tensor (its "
+                             "values then change without re-recording) or make it a constant in the step's "
+                             "closure.")
+        elif len(distinct) > 1:
+            sentences.append(f"The array {label} came in {len(distinct)} shapes or dtypes: give every call "
+                             "the same shape (e.g. drop or pad the last, smaller batch).")
+        else:
+            sentences.append(f"The {label} is passed on some calls and not on others (or by position on "
+                             "some and by keyword on others): pass it the same way every time.")
+    if len({grad_mode for _, _, grad_mode in keys}) > 1:
+        sentences.append("Calls with gradients on and under no_grad are recorded separately.")
+    return sentences or ["The arguments' signatures kept changing."]
 
 
 def _signature(value: Any, where: int | str) -> Hashable:
@@ -95,14 +201,81 @@ def _signature(value: Any, where: int | str) -> Hashable:
     except TypeError:
         raise TypeError(f"tg.compile: argument {where!r} is a {type(value).__name__}, which is neither an array "
                         "nor hashable; pass arrays, Tensors or hashable constants") from None
-    return ("constant", value)
+    return ("constant", type(value), value)  # 1, 1.0 and True are equal keys but not the same constant
+
+
+class _StepTracer(Tracer):
+    """The tracer that records a step for ``tg.compile``: it also keeps every gradient a backward pass
+    made, with the last event before which its parameter still held it, so that a returned ``.grad``
+    can be copied at that point of each replay, and an op that reads one can be refused."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made_gradients: dict[int, tuple[Tensor, Tensor, int]] = {}
+
+    def note_gradients(self, order: list[Any]) -> None:
+        super().note_gradients(order)
+        for tensor, grad, _ in self.gradients:
+            self.made_gradients[id(grad)] = (tensor, grad, len(self.events))
+
+    def check_gradients(self, before: str) -> None:
+        super().check_gradients(before)
+        for key, (tensor, grad, _) in self.made_gradients.items():
+            if tensor.grad is grad:
+                self.made_gradients[key] = (tensor, grad, len(self.events))
+
+    def record_op(self, fn: type[Function], ctx: Context, inputs: tuple[Any, ...], attrs: dict[str, Any],
+                  output: Any) -> None:
+        if any(id(tensor) in self.made_gradients for tensor in inputs):
+            raise RuntimeError(f"tg.compile: {fn.__name__} reads a parameter's .grad that a backward pass in the "
+                               "step made, which a replay would not see change (each backward after zero_grad "
+                               "makes new gradient tensors); return the .grad from the step and compute from it "
+                               "outside")
+        super().record_op(fn, ctx, inputs, attrs, output)
+
+
+class _RandomState:
+    """Every random generator a step could draw from, as it was before the step was recorded."""
+
+    def __init__(self) -> None:
+        self.generator = factories.generator()
+        self.generator_copy = copy.deepcopy(self.generator)
+        self.numpy_legacy = np.random.get_state(legacy=False)
+        self.python = random.getstate()
+
+    def check(self, events: list[tuple[Any, ...]]) -> None:
+        """Raise if the step drew random numbers in a way a replay would not repeat."""
+        if factories.generator() is not self.generator:
+            raise RuntimeError("tg.compile: the step called tg.manual_seed, which would run only on the recording "
+                               "call; seed once before the training loop")
+        for event in events:  # draw again what the replayed random ops drew, on a copy
+            if event[0] == "op" and issubclass(event[1], factories.RandomDraw):
+                event[1].sample(self.generator_copy, **event[4])
+        if self.generator_copy.bit_generator.state != self.generator.bit_generator.state:
+            raise RuntimeError("tg.compile: the step drew numbers from the global generator other than through "
+                               "tg.randn or tg.rand (creating a layer, an nn.init function, tg.generator() used "
+                               "directly); those numbers would be drawn only on the recording call and reused by "
+                               "every replay. Create layers outside the step and draw noise with tg.randn/tg.rand, "
+                               "which are replayed")
+        legacy = np.random.get_state(legacy=False)
+        if legacy["state"]["pos"] != self.numpy_legacy["state"]["pos"] or not np.array_equal(
+                legacy["state"]["key"], self.numpy_legacy["state"]["key"]):
+            raise RuntimeError("tg.compile: the step drew numbers from np.random's global generator; they would be "
+                               "drawn only on the recording call and reused by every replay. Use tg.randn or "
+                               "tg.rand, which are replayed (tg.manual_seed seeds them)")
+        if random.getstate() != self.python:
+            raise RuntimeError("tg.compile: the step drew numbers from Python's random module; they would be drawn "
+                               "only on the recording call and reused by every replay. Use tg.randn or tg.rand, "
+                               "which are replayed (tg.manual_seed seeds them)")
 
 
 class _Program:
-    """One recorded run of a step: the input tensors to refill and the events to repeat."""
+    """One recorded run of a step: the input tensors to refill, the events to repeat and where each
+    returned tensor's values come from (``outputs``: None for no result, else the container type, or
+    None for a single tensor, and one ``(kind, tensor, slot)`` per tensor, see ``_output_sources``)."""
 
     def __init__(self, inputs: list[tuple[int | str, list[Tensor]]], events: list[tuple[Any, ...]],
-                 outputs: Any, title: str) -> None:
+                 outputs: tuple[type | None, list[tuple[str, Tensor, int]]] | None, title: str) -> None:
         self.inputs = inputs
         self.events = events
         self.outputs = outputs
@@ -121,29 +294,87 @@ class _Program:
                 arrays_seen.add(id(array))
         call_args = [stand_ins.get(i, a) for i, a in enumerate(args)]
         call_kwargs = {name: stand_ins.get(name, a) for name, a in kwargs.items()}
-        tracer = Tracer()
+        tracer = _StepTracer()
+        random_state = _RandomState()
         with tracing(tracer):
             result = fn(*call_args, **call_kwargs)
         tracer.check_gradients("the end of the step")
-        outputs = _output_structure(result)
+        random_state.check(tracer.events)
+        structure = _output_structure(result)
         events = _replay_events(tracer.events)
         _check_updates(tracer)
         inputs = _input_bindings(stand_ins, tracer.events)
+        outputs, events = _output_sources(structure, events, inputs, tracer)
         program = cls(inputs, events, outputs, getattr(fn, "__qualname__", repr(fn)))
-        return program, program.results()
+        return program, program.results(None, recording=True)
 
     def replay(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Refill the inputs with these arguments' arrays and repeat every recorded event."""
-        self.run(args, kwargs)
-        return self.results()
+        return self.results(self.run(args, kwargs))
 
-    def results(self) -> Any:
-        """The step's return value, its tensors detached from the recorded graph."""
+    def results(self, captured: list[np.ndarray] | None, recording: bool = False) -> Any:
+        """The step's return value: tensors detached from the recorded graph that hold this call's values.
+
+        ``captured`` are the gradient copies the replay made; on the recording call (``recording``) the
+        recorded gradient tensors themselves still hold the values to return.
+        """
         if self.outputs is None:
             return None
-        if isinstance(self.outputs, Tensor):
-            return Tensor._from_op(self.outputs.data, None)
-        return type(self.outputs)(Tensor._from_op(t.data, None) for t in self.outputs)
+        container, sources = self.outputs
+        tensors = []
+        for kind, tensor, slot in sources:
+            if kind == "value":
+                array = tensor.data
+            elif kind == "copy" or recording:
+                array = tensor.data.copy()
+            else:
+                array = captured[slot]
+            tensors.append(Tensor._from_op(array, None))
+        if container is None:
+            return tensors[0]
+        return container._make(tensors) if hasattr(container, "_make") else container(tensors)  # a namedtuple too
+
+
+def _output_sources(structure: Any, events: list[tuple[Any, ...]], inputs: list[tuple[int | str, list[Tensor]]],
+                    tracer: _StepTracer) -> tuple[tuple[type | None, list[tuple[str, Tensor, int]]] | None,
+                                                  list[tuple[Any, ...]]]:
+    """Where each returned tensor's values come from on a replay, and the events with the captures added.
+
+    An op's output and an input are refilled by the replay itself ("value"). A gradient that a
+    backward pass of the step made is copied by the replay where the recording saw its parameter
+    hold it last ("captured", with ``slot`` its index in the replay's captures): each call makes or changes
+    it anew. Any other tensor (a parameter, a constant) is copied at the end of the call ("copy"),
+    since optimizers update parameters in place.
+    """
+    if structure is None:
+        return None, events
+    returned = [structure] if isinstance(structure, Tensor) else list(structure)
+    refilled = {id(event[5]) for event in events if event[0] == "op"}
+    refilled |= {id(tensor) for _, tensors in inputs for tensor in tensors}
+    captures: list[tuple[int, Tensor]] = []  # (event index to capture before, parameter)
+    sources: list[tuple[str, Tensor, int]] = []
+    for tensor in returned:
+        made = tracer.made_gradients.get(id(tensor))
+        if id(tensor) in refilled:
+            sources.append(("value", tensor, -1))
+        elif made is not None:
+            sources.append(("captured", tensor, len(captures)))
+            captures.append((made[2], made[0]))
+        else:
+            sources.append(("copy", tensor, -1))
+    # the replay returns its captures in the order it makes them; events and tracer.events correspond one to one
+    in_order = sorted(range(len(captures)), key=lambda i: (captures[i][0], i))
+    slot_of = {original: slot for slot, original in enumerate(in_order)}
+    sources = [(kind, tensor, slot_of.get(slot, slot)) for kind, tensor, slot in sources]
+    with_captures: list[tuple[Any, ...]] = []
+    pending = [captures[i] for i in in_order]
+    for index, event in enumerate([*events, None]):
+        while pending and pending[0][0] == index:
+            with_captures.append(("capture", pending.pop(0)[1]))
+        if event is not None:
+            with_captures.append(event)
+    container = None if isinstance(structure, Tensor) else type(structure)
+    return (container, sources), with_captures
 
 
 def _is_array(value: Any) -> bool:
@@ -205,8 +436,8 @@ def _check_updates(tracer: Tracer) -> None:
     """Raise if a trainable leaf changed during the traced call outside every recorded call's parameters."""
     owned = {id(p) for event in tracer.events if event[0] == "call" and event[2]
              for p in getattr(event[2][0], "params", ())}
-    for tensor, copy in tracer.leaf_copies.values():
-        if id(tensor) not in owned and not np.array_equal(tensor.data, copy, equal_nan=True):
+    for tensor, before in tracer.leaf_copies.values():
+        if id(tensor) not in owned and not np.array_equal(tensor.data, before, equal_nan=True):
             raise RuntimeError(
                 f"tg.compile: a parameter of shape {tensor.shape} changed during the step outside an "
                 "optimizer's step(); that update would not be repeated on later calls. Update "

@@ -38,11 +38,15 @@ class Linear(Module):
                              f"its last axis must be {self.in_features}")
         return F.linear(x, self.weight, self.bias)
 
-    def forward_fused(self, x: Tensor, following: Module | None) -> tuple[Tensor, bool] | None:
+    def forward_fused(self, x: Tensor | np.ndarray, following: Module | None) -> tuple[Tensor, bool] | None:
         """This layer as one fused node (``ops.FusedLinear``), absorbing ``following`` when it is a
         ReLU, Sigmoid or Tanh module: ``(output, absorbed)``, or None when it cannot fuse (no bias,
         input not 2-D, or a subclass with its own ``forward``). ``Sequential`` calls it; the values are
-        those of the unfused layers."""
+        those of the unfused layers. A NumPy batch is wrapped (not copied) and fused like a Tensor, so
+        an eager step and a compiled one (which sees every array argument as a Tensor) run the same
+        kernels and agree bit for bit."""
+        if isinstance(x, np.ndarray):
+            x = Tensor._from_op(x, None)
         if (type(self).forward is not Linear.forward or self.bias is None or not isinstance(x, Tensor)
                 or x.ndim != 2 or x.shape[1] != self.in_features):
             return None
