@@ -551,14 +551,14 @@ def _accumulate_into_grad(tensor: Any, grad: np.ndarray, handed_out: set[int]) -
         if id(grad) in handed_out or grad.dtype != tensor.data.dtype or not (flags.owndata and flags.writeable):
             grad = np.array(grad, dtype=tensor.data.dtype)
         handed_out.add(id(grad))
-        tensor.grad = type(tensor)._from_op(grad, None)
+        tensor._grad = type(tensor)._from_op(grad, None)
     else:
         existing = tensor.grad._data
         if existing.flags.writeable and existing.shape == grad.shape:
             np.add(existing, grad, out=existing, casting="unsafe")  # in place, as PyTorch: a held .grad sees the sum
             bump_version(tensor.grad)
         else:
-            tensor.grad = type(tensor)._from_op(existing + grad.astype(tensor.data.dtype, copy=False), None)
+            tensor._grad = type(tensor)._from_op(existing + grad.astype(tensor.data.dtype, copy=False), None)
 
 
 class FreedTensor:

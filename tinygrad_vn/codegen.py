@@ -35,7 +35,7 @@ __all__ = ["DATA_ATTRIBUTE", "array_of", "generate"]
 
 _counter = itertools.count()
 
-DATA_ATTRIBUTE = "data"
+DATA_ATTRIBUTE = "_data"  # the slot itself: ``.data =`` would count each replayed write as a change
 """The tensor attribute through which generated code reads and writes arrays (one place to rename it)."""
 
 

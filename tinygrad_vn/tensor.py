@@ -56,19 +56,22 @@ class Tensor:
     their dtype; integer data (labels) is allowed but cannot require a gradient.
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_data", "_retains_grad", "_vc", "grad", "name", "requires_grad")
+    __slots__ = ("__weakref__", "_ctx", "_data", "_grad", "_retains_grad", "_vc", "name", "requires_grad")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> None:
         self._data = _as_array(data, dtype)
         self._vc = None
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self._ctx: Context | None = None
         self._retains_grad = False
         self.name = name
         self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
         tracer = current_tracer()
+        if requires_grad:
+            if tracer is not None:
+                raise RuntimeError("tg.compile: a tensor made with requires_grad=True inside a compiled step would "
+                                   "be made once, on the recording call; create parameters outside the step")
+            self.requires_grad_(True)
         if tracer is not None and isinstance(data, Tensor):  # a compiled step copies each call's values
             attrs = {"dtype": dtype}
             tracer.record_op(ops.Copy, Context(ops.Copy, (data,), attrs), (data,), attrs, self)
@@ -79,7 +82,7 @@ class Tensor:
         out = cls.__new__(cls)
         out._data = data if isinstance(data, np.ndarray) else np.asarray(data)
         out._vc = None
-        out.grad = None
+        out._grad = None
         out._ctx = ctx
         out._retains_grad = False
         out.name = None
@@ -111,6 +114,28 @@ class Tensor:
     backward that needs the old values refuses). Writing into the array itself (``t.data[0] = 1``,
     ``t.data -= lr * g``, NumPy calls with ``out=``) is not tracked, as with PyTorch's ``.data``:
     use the tensor's in-place methods (``t -= ...``, ``t.add_()``, ``t[0] = 1``) to have it counted.
+    """)
+
+    def _set_grad(self, value: Tensor | None) -> None:
+        if value is None:
+            if current_tracer() is not None:
+                _clear_grad(self)  # recorded, so that a compiled step clears it on every call
+            else:
+                self._grad = None
+            return
+        if not isinstance(value, Tensor):
+            raise TypeError(f"a .grad must be a Tensor or None, not {type(value).__name__}")
+        if value.shape != self.shape:
+            raise RuntimeError(f"assigned grad has shape {value.shape}, but the tensor has shape {self.shape}")
+        if current_tracer() is not None:
+            raise RuntimeError("tg.compile: assigning a tensor to .grad inside a compiled step would happen only on "
+                               "the recording call; set gradients outside the step")
+        self._grad = value
+
+    grad = property(operator.attrgetter("_grad"), _set_grad, doc="""The gradient that backward accumulated here.
+
+    ``None`` until a backward reaches this tensor (and after ``zero_grad()``); a later backward adds into
+    the same tensor in place. Assign ``None`` to forget it, or a Tensor of this shape.
     """)
 
     @property
@@ -228,7 +253,7 @@ class Tensor:
     @replayed
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""
-        self.grad = None
+        self._grad = None
 
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``grad`` defaults to 1 for scalars)."""
@@ -611,6 +636,12 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         """log softmax along ``axis``, computed stably."""
         return ops.LogSoftmax.apply(self, axis=axis)
+
+
+@replayed
+def _clear_grad(tensor: Tensor) -> None:
+    """``tensor.grad = None``, as an event that a compiled step repeats."""
+    tensor._grad = None
 
 
 _UFUNC_OPS: dict[Any, Any] = {
