@@ -67,12 +67,16 @@ def test_named_parameters_use_dotted_names() -> None:
 
 
 def test_modules_held_in_lists_are_named_by_position() -> None:
+    """A plain list of modules stays registered (older models keep their names) but warns: use nn.ModuleList."""
     class Stack(nn.Module):
         def __init__(self) -> None:
             self.blocks = [nn.Linear(2, 2), nn.Linear(2, 1)]
 
-    names = [n for n, _ in Stack().named_parameters()]
+    with pytest.warns(nn.UnregisteredModuleWarning, match=r"Stack\.blocks .*nn\.ModuleList"):
+        model = Stack()
+    names = [n for n, _ in model.named_parameters()]
     assert names == ["blocks.0.weight", "blocks.0.bias", "blocks.1.weight", "blocks.1.bias"]
+    assert names == [n for n, _ in nn.ModuleList(model.blocks).named_parameters(prefix="blocks")]
 
 
 def test_a_shared_module_contributes_its_parameters_once() -> None:
