@@ -326,3 +326,14 @@ def test_names_match_pytorch_for_the_same_model() -> None:
     torch_layers = torch.nn.ModuleList([torch.nn.Linear(1, 1) for _ in range(3)])
     del layers[1], torch_layers[1]
     assert list(layers.state_dict()) == list(torch_layers.state_dict())
+
+
+def test_sequential_layers_can_be_replaced_but_only_by_modules() -> None:
+    model = nn.Sequential(nn.Linear(2, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.layers = [nn.Linear(2, 3), nn.ReLU()]
+    assert list(model.state_dict()) == ["0.weight", "0.bias"] and model(Tensor(np.ones((1, 2)))).shape == (1, 3)
+    with pytest.raises(TypeError, match="Sequential layers element 1 is a str, not a Module"):
+        model.layers = [nn.ReLU(), "relu"]
+    assert len(model) == 2

@@ -41,8 +41,8 @@ def _holds_only_modules(value: Any) -> bool:
 def _unregistered_message(owner: str, name: str, value: list[Any] | tuple[Any, ...] | dict[Any, Any]) -> str | None:
     """The warning for assigning ``value`` to ``owner.name``, or None when it holds no module or parameter."""
     items = list(value.values()) if isinstance(value, dict) else value
-    modules = sum(isinstance(v, Module) for v in items)
-    parameters = sum(isinstance(v, Parameter) or (isinstance(v, Tensor) and v.requires_grad and v.is_leaf)
+    modules = any(isinstance(v, Module) for v in items)
+    parameters = any(isinstance(v, Parameter) or (isinstance(v, Tensor) and v.requires_grad and v.is_leaf)
                      for v in items)
     if not modules and not parameters:
         return None
@@ -77,8 +77,12 @@ class Module:
         return forward(*args, **kwargs)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        """Set an attribute; warn when it is a plain container holding modules or parameters."""
-        if isinstance(value, (list, tuple, dict)) and value and name != self._storage_attribute:
+        """Set an attribute; warn when it is a plain container holding modules or parameters.
+
+        A property's setter decides itself where the value goes, so assigning to a property never warns.
+        """
+        if (isinstance(value, (list, tuple, dict)) and value and name != self._storage_attribute
+                and not isinstance(getattr(type(self), name, None), property)):
             message = _unregistered_message(type(self).__name__, name, value)
             if message is not None:
                 warnings.warn(message, UnregisteredModuleWarning, stacklevel=2)
@@ -327,6 +331,10 @@ class Sequential(_ModuleSequence):
     def layers(self) -> list[Module]:
         """The modules in order (the live list: changing it changes the model)."""
         return self._items
+
+    @layers.setter
+    def layers(self, modules: Iterable[Module]) -> None:
+        self._items = [self._checked(f"layers element {i}", m) for i, m in enumerate(modules)]
 
     def forward(self, x: Any) -> Any:
         """Apply the layers in order; a layer with ``forward_fused`` (Linear) may absorb the next one."""
