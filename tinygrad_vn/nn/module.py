@@ -8,7 +8,9 @@ e.g. ``"0.weight"`` inside a ``Sequential`` or ``"layers.0.weight"`` for a Modul
 A plain list, tuple or dict that holds modules or parameters, assigned as an attribute, gives an
 ``UnregisteredModuleWarning``: PyTorch ignores such containers. A list or tuple holding only modules
 is still registered here (as ``blocks.0``, ``blocks.1``, … like a ModuleList), so older models keep
-their names; a dict, or a list mixing modules with other values, is not.
+their names; a dict, or a list mixing modules with other values, is not. The check runs on assignment:
+a container filled afterwards (``self.heads = {}``, then ``self.heads["cls"] = Linear(...)``) is not
+seen, so start with the nn containers.
 """
 
 from __future__ import annotations
