@@ -1,6 +1,7 @@
-"""Neural-network building blocks: modules, layers, activations and initialisers."""
+"""Neural-network building blocks: modules, containers, parameters, layers, activations and initialisers."""
 
 from . import init
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .layers import (
     ACTIVATIONS,
     ELU,
@@ -17,9 +18,11 @@ from .layers import (
     Tanh,
     mlp,
 )
-from .module import Module, Sequential
+from .module import Module, Sequential, UnregisteredModuleWarning
+from .parameter import Parameter
 
 __all__ = [
-    "ACTIVATIONS", "ELU", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Maxout", "Module", "ReLU",
-    "Sequential", "SiLU", "Sigmoid", "Softmax", "Swish", "Tanh", "init", "mlp",
+    "ACTIVATIONS", "ELU", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Maxout", "Module", "ModuleDict",
+    "ModuleList", "Parameter", "ParameterDict", "ParameterList", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax",
+    "Swish", "Tanh", "UnregisteredModuleWarning", "init", "mlp",
 ]

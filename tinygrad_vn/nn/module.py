@@ -1,25 +1,76 @@
 """``Module``: a container of parameters and sub-modules, and ``Sequential``.
 
 A module's state is every ``Tensor`` attribute; its parameters are those that require a gradient.
-Sub-modules are ``Module`` attributes, or lists/tuples of modules. Names are dotted paths in
-attribute order, e.g. ``"0.weight"`` inside a ``Sequential``.
+Sub-modules are ``Module`` attributes, including the containers ``ModuleList`` and ``ModuleDict``
+(and ``ParameterList`` / ``ParameterDict`` for tensors). Names are dotted paths in attribute order,
+e.g. ``"0.weight"`` inside a ``Sequential`` or ``"layers.0.weight"`` for a ModuleList ``layers``.
+
+A plain list, tuple or dict that holds modules or parameters, assigned as an attribute, gives an
+``UnregisteredModuleWarning``: PyTorch ignores such containers. A list or tuple holding only modules
+is still registered here (as ``blocks.0``, ``blocks.1``, … like a ModuleList), so older models keep
+their names; a dict, or a list mixing modules with other values, is not. The check runs on assignment:
+a container filled afterwards (``self.heads = {}``, then ``self.heads["cls"] = Linear(...)``) is not
+seen, so start with the nn containers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import operator
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from ..autograd import replayed
 from ..tensor import Tensor
+from .parameter import Parameter
+
+
+class UnregisteredModuleWarning(UserWarning):
+    """A Module attribute is a plain list, tuple or dict holding modules or parameters.
+
+    Use ``nn.ModuleList`` / ``nn.ModuleDict`` (``nn.ParameterList`` / ``nn.ParameterDict`` for
+    parameters) so that they train, are saved and follow ``train()``, ``eval()`` and ``to()``.
+    """
+
+
+def _holds_only_modules(value: Any) -> bool:
+    """True for a non-empty list or tuple of modules: the form that ``named_children`` registers."""
+    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, Module) for v in value)
+
+
+def _unregistered_message(owner: str, name: str, value: list[Any] | tuple[Any, ...] | dict[Any, Any]) -> str | None:
+    """The warning for assigning ``value`` to ``owner.name``, or None when it holds no module or parameter."""
+    items = list(value.values()) if isinstance(value, dict) else value
+    modules = any(isinstance(v, Module) for v in items)
+    parameters = any(isinstance(v, Parameter) or (isinstance(v, Tensor) and v.requires_grad and v.is_leaf)
+                     for v in items)
+    if not modules and not parameters:
+        return None
+    kind = type(value).__name__
+    if _holds_only_modules(value):
+        return (f"{owner}.{name} is a plain {kind} of modules: it is registered (as {name}.0, {name}.1, …) for "
+                f"compatibility, but PyTorch ignores a plain {kind}; use nn.ModuleList instead")
+    list_like = not isinstance(value, dict)
+    holding = []
+    fixes = []
+    if modules:
+        holding.append("modules")
+        fixes.append("nn.ModuleList" if list_like else "nn.ModuleDict")
+    if parameters:
+        holding.append("parameters")
+        fixes.append("nn.ParameterList" if list_like else "nn.ParameterDict")
+    return (f"{owner}.{name} is a plain {kind} holding {' and '.join(holding)}: they are not registered, so they "
+            f"do not train, are not saved by state_dict() and do not follow train(), eval() or to(); "
+            f"use {' / '.join(fixes)} instead")
 
 
 class Module:
     """Base class of layers and models: define ``forward`` and call the module like a function."""
 
     training = True
+    _storage_attribute: str | None = None  # a container's own registered list or dict: never warned about
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         forward = getattr(self, "forward", None)
@@ -27,14 +78,26 @@ class Module:
             raise TypeError(f"{type(self).__name__} defines no forward() method")
         return forward(*args, **kwargs)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set an attribute; warn when it is a plain container holding modules or parameters.
+
+        A property's setter decides itself where the value goes, so assigning to a property never warns.
+        """
+        if (isinstance(value, (list, tuple, dict)) and value and name != self._storage_attribute
+                and not isinstance(getattr(type(self), name, None), property)):
+            message = _unregistered_message(type(self).__name__, name, value)
+            if message is not None:
+                warnings.warn(message, UnregisteredModuleWarning, stacklevel=2)
+        object.__setattr__(self, name, value)
+
     # ------------------------------------------------------------------ traversal
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        """Direct sub-modules with their attribute names."""
+        """Direct sub-modules with their attribute names (a plain list of modules gives ``name.i``)."""
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
-            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Module) for v in value):
+            elif _holds_only_modules(value):
                 for i, child in enumerate(value):
                     yield f"{name}.{i}", child
 
@@ -54,12 +117,17 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
+    def _named_own_tensors(self) -> Iterator[tuple[str, Tensor]]:
+        """This module's own tensors (not its sub-modules'): its Tensor attributes."""
+        for name, value in vars(self).items():
+            if isinstance(value, Tensor):
+                yield name, value
+
     def named_tensors(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         """Every tensor attribute of this module and its sub-modules, with dotted names."""
         for module_name, module in self.named_modules(prefix):
-            for name, value in vars(module).items():
-                if isinstance(value, Tensor):
-                    yield (f"{module_name}.{name}" if module_name else name), value
+            for name, value in module._named_own_tensors():
+                yield (f"{module_name}.{name}" if module_name else name), value
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         """Tensors that require a gradient, with dotted names such as ``"0.weight"``.
@@ -145,7 +213,104 @@ class Module:
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
 
-class Sequential(Module):
+class _ItemList(Module):
+    """Items in order, registered under their positions "0", "1", …: the list behind ``Sequential``,
+    ``ModuleList`` and ``ParameterList``.
+
+    Indexing (negative indices and slices too), ``len``, iteration, ``append``, ``extend``,
+    ``insert``, ``pop``, ``del`` and ``+`` / ``+=`` work as on a list; ``_checked`` says what an
+    element may be. Positions are renumbered after an insert or a deletion, as in PyTorch.
+    """
+
+    __slots__ = ("_items",)
+    _items: list[Any]
+    _storage_attribute = "_items"
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        checked = [self._checked(f"element {i}", item) for i, item in enumerate(items)]
+        self._items = checked
+
+    def _checked(self, where: str, value: Any) -> Any:
+        """``value`` as stored, or a TypeError naming ``where`` it was given (override in a subclass)."""
+        raise TypeError(f"{type(self).__name__} defines no element check")
+
+    def _new(self, items: Iterable[Any]) -> _ItemList:
+        """A container of this kind holding ``items`` (what a slice or ``+`` returns)."""
+        return type(self)(items)
+
+    def _position(self, index: Any) -> int:
+        position = operator.index(index)
+        if not -len(self._items) <= position < len(self._items):
+            raise IndexError(f"index {position} is out of range for a {type(self).__name__} "
+                             f"of length {len(self._items)}")
+        return position
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return self._new(self._items[index])
+        return self._items[self._position(index)]
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        if isinstance(index, slice):
+            raise TypeError(f"{type(self).__name__} does not support slice assignment; assign one index at a time")
+        position = self._position(index)
+        self._items[position] = self._checked(f"item {position}", value)
+
+    def __delitem__(self, index: int | slice) -> None:
+        if isinstance(index, slice):
+            del self._items[index]
+        else:
+            del self._items[self._position(index)]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)
+
+    def append(self, value: Any) -> _ItemList:
+        """Add an element at the end; returns this container."""
+        self._items.append(self._checked("append() argument", value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> _ItemList:
+        """Add elements at the end, in order (all checked before any is added); returns this container."""
+        checked = [self._checked(f"extend() element {i}", value) for i, value in enumerate(values)]
+        self._items.extend(checked)
+        return self
+
+    def insert(self, index: int, value: Any) -> None:
+        """Insert an element before ``index``, as ``list.insert`` does."""
+        self._items.insert(operator.index(index), self._checked("insert() argument", value))
+
+    def pop(self, index: int = -1) -> Any:
+        """Remove and return the element at ``index`` (the last by default)."""
+        return self._items.pop(self._position(index))
+
+    def __add__(self, other: Iterable[Any]) -> _ItemList:
+        return self._new(self._items).extend(other)
+
+    def __iadd__(self, other: Iterable[Any]) -> _ItemList:
+        return self.extend(other)
+
+
+class _ModuleSequence(_ItemList):
+    """An item list of modules, registered as children "0", "1", …"""
+
+    __slots__ = ()
+
+    def _checked(self, where: str, value: Any) -> Module:
+        if not isinstance(value, Module):
+            raise TypeError(f"{type(self).__name__} {where} is a {type(value).__name__}, not a Module")
+        return value
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for i, module in enumerate(self._items):
+            yield str(i), module
+        yield from super().named_children()
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after another; indexable, with children named "0", "1", …
 
     With ``fuse`` true (the default), a Linear layer and the ReLU, Sigmoid or Tanh after it run as one
@@ -159,15 +324,23 @@ class Sequential(Module):
         for i, module in enumerate(modules):
             if not isinstance(module, Module):
                 raise TypeError(f"Sequential argument {i} is a {type(module).__name__}, not a Module")
-        self.layers = list(modules)
+        super().__init__(modules)
 
-    def named_children(self) -> Iterator[tuple[str, Module]]:
-        for i, module in enumerate(self.layers):
-            yield str(i), module
+    def _new(self, items: Iterable[Module]) -> Sequential:
+        return Sequential(*items)
+
+    @property
+    def layers(self) -> list[Module]:
+        """The modules in order (the live list: changing it changes the model)."""
+        return self._items
+
+    @layers.setter
+    def layers(self, modules: Iterable[Module]) -> None:
+        self._items = [self._checked(f"layers element {i}", m) for i, m in enumerate(modules)]
 
     def forward(self, x: Any) -> Any:
         """Apply the layers in order; a layer with ``forward_fused`` (Linear) may absorb the next one."""
-        layers, i = self.layers, 0
+        layers, i = self._items, 0
         while i < len(layers):
             fuse = getattr(layers[i], "forward_fused", None) if self.fuse else None
             result = fuse(x, layers[i + 1] if i + 1 < len(layers) else None) if fuse is not None else None
@@ -177,19 +350,3 @@ class Sequential(Module):
                 x, absorbed = result
                 i += 2 if absorbed else 1
         return x
-
-    def __getitem__(self, index: int | slice) -> Module:
-        if isinstance(index, slice):
-            return Sequential(*self.layers[index])
-        return self.layers[index]
-
-    def __len__(self) -> int:
-        return len(self.layers)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self.layers)
-
-    def append(self, module: Module) -> Sequential:
-        """Add a module at the end."""
-        self.layers.append(module)
-        return self
