@@ -339,7 +339,7 @@ class Function:
     def apply(cls, *inputs: Any, **attrs: Any) -> Any:
         """Run the op on ``inputs`` (tensors, or constants lifted to tensors) and record it."""
         like = _first_tensor(cls, inputs)
-        tensor_type = type(like)
+        tensor_type = type(like)._op_base  # the base class: a subclass's first input must not make others constants
         tensors = tuple([x if isinstance(x, tensor_type) else tensor_type._lift(x, like) for x in inputs])
         ctx = Context(cls, tensors, attrs)
         recorded = None

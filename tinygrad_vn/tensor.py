@@ -655,6 +655,9 @@ _UFUNC_OPS: dict[Any, Any] = {
 """The NumPy ufuncs that, given a Tensor operand, run as the Tensor op (so ``array * tensor`` is recorded)."""
 
 
+Tensor._op_base = Tensor  # what autograd.Function.apply builds outputs and lifts constants with
+
+
 def _plain_index(index: Any) -> Any:
     """An index with tensors replaced by their arrays and lists by integer arrays."""
     if isinstance(index, tuple):
