@@ -25,6 +25,7 @@ import itertools
 import json
 import math
 import os
+import re
 import struct
 import zipfile
 import zlib
@@ -50,6 +51,7 @@ _LONG_NAME = 200  # encoded names longer than this are cut to _LONG_NAME_PREFIX 
 _LONG_NAME_PREFIX = 100
 _MAX_NPY_HEADER = 10_000  # bytes; NumPy's own default limit for a .npy header
 _NPY_MAGIC = b"\x93NUMPY"
+_PLAIN_DESCR = re.compile(r"[<>|][biuf][0-9]{1,2}")  # the .npy descr (dtype.str) of a bool, integer or float
 _NPY_PREAMBLE = struct.Struct("<6s2BL")  # magic, version, header length (the longest form, 2.0)
 _CHUNK = 1 << 22
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same state dict always gives the same bytes
@@ -206,8 +208,12 @@ class _Reader:
         current, position, fields = found
         _, disk, cd_disk, disk_entries, entries, cd_size, cd_offset, _ = fields
         cd_end = position
-        if 0xFFFF in (disk, cd_disk, disk_entries, entries) or 0xFFFFFFFF in (cd_size, cd_offset):
+        # As zipfile does: a zip64 end record, where its locator is present, overrides the classic one.
+        locator = self.read_at(position - _ZIP64_LOCATOR.size, 4) if position >= _ZIP64_LOCATOR.size else b""
+        if locator == _ZIP64_LOCATOR_SIGNATURE:
             disk, cd_disk, disk_entries, entries, cd_size, cd_offset, cd_end = self.zip64_end_record(position)
+        elif 0xFFFF in (disk_entries, entries) or 0xFFFFFFFF in (cd_size, cd_offset):
+            raise self.fail("the zip end record points to a zip64 end record that is missing")
         if disk != 0 or cd_disk != 0 or disk_entries != entries:
             raise self.fail("the zip end record describes a multi-disk archive")
         if cd_offset + cd_size != cd_end:
@@ -219,10 +225,8 @@ class _Reader:
 
     def zip64_end_record(self, end_position: int) -> tuple[int, ...]:
         locator_position = end_position - _ZIP64_LOCATOR.size
-        if locator_position < 0:
-            raise self.fail("the zip end record points to a missing zip64 record")
-        signature, _, record_offset, _ = _ZIP64_LOCATOR.unpack(self.read_at(locator_position, _ZIP64_LOCATOR.size))
-        if signature != _ZIP64_LOCATOR_SIGNATURE or record_offset + _ZIP64_END_RECORD.size != locator_position:
+        _, _, record_offset, _ = _ZIP64_LOCATOR.unpack(self.read_at(locator_position, _ZIP64_LOCATOR.size))
+        if record_offset + _ZIP64_END_RECORD.size != locator_position:
             raise self.fail("the zip64 end record locator is damaged")
         fields = _ZIP64_END_RECORD.unpack(self.read_at(record_offset, _ZIP64_END_RECORD.size))
         signature, _, _, _, disk, cd_disk, disk_entries, entries, cd_size, cd_offset = fields
@@ -295,15 +299,15 @@ class _Reader:
         descr, fortran_order, shape = header["descr"], header["fortran_order"], header["shape"]
         if not isinstance(fortran_order, bool) or not isinstance(shape, tuple):
             raise self.fail(f"member {member.name!r} has a malformed .npy header: {text.strip()!r:.200}")
-        try:
-            dtype = np.dtype(descr) if isinstance(descr, str) else None
-        except (TypeError, ValueError) as err:
-            raise self.fail(f"member {member.name!r} declares an unknown dtype {descr!r:.50}") from err
-        if dtype is None or dtype.kind not in SAVED_KINDS or dtype.fields is not None or dtype.itemsize == 0:
+        if not isinstance(descr, str) or not _PLAIN_DESCR.fullmatch(descr):
             raise self.fail(
-                f"member {member.name!r} holds dtype {descr if dtype is None else dtype!s:.100}, not a bool, "
-                "integer or floating-point type (objects are never unpickled)"
+                f"member {member.name!r} holds dtype {descr!s:.100}, not a bool, integer or floating-point type "
+                "(objects are never unpickled)"
             )
+        try:
+            dtype = np.dtype(descr)
+        except TypeError as err:
+            raise self.fail(f"member {member.name!r} holds dtype {descr}, which this machine has not") from err
         if any(type(d) is not int or d < 0 for d in shape):
             raise self.fail(f"member {member.name!r} declares an invalid shape {shape}")
         declared = math.prod(shape) * dtype.itemsize
