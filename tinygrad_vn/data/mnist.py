@@ -174,7 +174,7 @@ def _parse_idx(stream: BinaryIO, path: Path, expected_magic: int | None, file_si
         flat = np.empty(count, dtype=dtype)
         array = flat.reshape(shape)
     except ValueError as err:
-        raise IDXFormatError(f"{path}: {declared}, which is more dimensions than NumPy holds: {err}") from err
+        raise IDXFormatError(f"{path}: {declared}, which NumPy can not hold: {err}") from err
     got = _read_into(stream, memoryview(flat.view(np.uint8)))
     if got < data_size:
         raise IDXFormatError(f"{path}: truncated: {declared}, file has {header_size + got} bytes")
