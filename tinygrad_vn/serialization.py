@@ -29,6 +29,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -243,8 +244,7 @@ class _Reader:
                 raise self.fail("zip offsets do not start at the beginning of the file")
         if len(infos) != entries:
             raise self.fail(f"the zip end record counts {entries} members but the central directory lists {len(infos)}")
-        names = [info.orig_filename for info in infos]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
+        duplicates = sorted(name for name, count in Counter(info.orig_filename for info in infos).items() if count > 1)
         if duplicates:
             raise self.fail(f"member names appear more than once: {', '.join(map(repr, duplicates))}")
         members = [self.member(info, cd_offset) for info in infos]
