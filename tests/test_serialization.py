@@ -352,3 +352,14 @@ def test_zip64_records_of_large_archives_are_read(tmp_path, monkeypatch):
     (tmp_path / "z.npz").write_bytes(raw[:locator + 8] + bytes([raw[locator + 8] ^ 1]) + raw[locator + 9 :])
     with pytest.raises(CheckpointError, match="zip64 end record locator is damaged"):
         tg.load(tmp_path / "z.npz")
+
+
+def test_views_scalars_and_tensors_are_saved_by_value(tmp_path):
+    base = np.arange(12.0).reshape(3, 4)
+    state = {"view": base[::2, 1::2], "reversed": base[::-1], "fortran": np.asfortranarray(base),
+             "scalar": np.float32(2.5), "big-endian": base.astype(">i4"), "tensor": tg.Tensor([1.0, 2.0])}
+    tg.save(state, tmp_path / "v.npz")
+    loaded = tg.load(tmp_path / "v.npz")
+    for key, value in state.items():
+        expected = np.asarray(getattr(value, "data", value) if isinstance(value, tg.Tensor) else value)
+        assert loaded[key].dtype == expected.dtype and np.array_equal(loaded[key], expected), key

@@ -95,7 +95,8 @@ def _member_name(key: str, index: int) -> str:
 
 def _as_array(key: str, value: Any) -> np.ndarray:
     """The NumPy array behind a Tensor (its ``.data``) or anything ``np.asarray`` accepts."""
-    array = np.asarray(getattr(value, "data", value))
+    is_numpy = isinstance(value, (np.ndarray, np.generic))  # their own .data is a raw buffer, not an array
+    array = np.asarray(value if is_numpy else getattr(value, "data", value))
     if array.dtype.kind not in SAVED_KINDS or array.dtype.fields is not None:
         raise TypeError(
             f"cannot save {key!r}: dtype {array.dtype} (from {type(value).__name__}) is not a bool, integer "
