@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -47,6 +49,10 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _IMAGE_MAGIC = 0x00000803
 _LABEL_MAGIC = 0x00000801
 _DOWNLOAD_CHUNK = 1 << 16
+_READ_CHUNK = 1 << 20
+# Deflate never inflates one byte to more than 1032 (a 258-byte match coded in two bits), so a gzip
+# file of n bytes holds at most 1032 * n bytes of data: a header that declares more is a lie.
+_MAX_DEFLATE_RATIO = 1032
 
 
 @dataclass(frozen=True)
@@ -107,51 +113,98 @@ def cache_dir() -> Path:
     return Path(base) / "tinygrad_vn"
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's contents, decompressed when it starts with the gzip magic (whatever its name)."""
-    raw = path.read_bytes()
-    if not raw.startswith(_GZIP_MAGIC):
-        return raw
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes of ``stream``: fewer only where it ends."""
+    parts, remaining = [], size
+    while remaining:
+        part = stream.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
+
+
+def _read_into(stream: BinaryIO, buffer: memoryview) -> int:
+    """Fill ``buffer`` from ``stream`` chunk by chunk; returns how many bytes arrived before it ended."""
+    filled = 0
+    while filled < len(buffer):
+        got = stream.readinto(buffer[filled : filled + _READ_CHUNK])
+        if not got:
+            break
+        filled += got
+    return filled
+
+
+def _parse_idx(stream: BinaryIO, path: Path, expected_magic: int | None, file_size: int, gz: bool) -> np.ndarray:
+    """Parse an IDX stream; the data size comes from the header and is checked before any is read.
+
+    A raw file must be exactly as long as its header says. A gzip file is inflated only up to that
+    length (plus one byte to see whether more follows), and a header declaring more than the file
+    could inflate to at deflate's best ratio is refused at once.
+    """
+    head = _read_exactly(stream, 4)
+    if len(head) < 4:
+        raise IDXFormatError(f"{path}: {len(head)} bytes is too short for an IDX header")
+    magic = int.from_bytes(head, "big")
+    if head[0] != 0 or head[1] != 0:
+        raise IDXFormatError(
+            f"{path}: not an IDX file (magic number {magic:#010x} does not start with 0x0000)"
+        )
+    if expected_magic is not None and magic != expected_magic:
+        raise IDXFormatError(f"{path}: magic number {magic:#010x}, expected {expected_magic:#010x}")
+    type_code, ndim = head[2], head[3]
+    if type_code not in _IDX_DTYPES:
+        raise IDXFormatError(f"{path}: unknown IDX data type byte {type_code:#04x}")
+    header_size = 4 + 4 * ndim
+    dims = _read_exactly(stream, 4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise IDXFormatError(f"{path}: truncated header (needs {header_size} bytes, file has {4 + len(dims)})")
+    shape = tuple(int.from_bytes(dims[i : i + 4], "big") for i in range(0, len(dims), 4))
+    dtype = _IDX_DTYPES[type_code]
+    count = math.prod(shape)
+    data_size = count * dtype.itemsize
+    declared = f"header declares shape {shape} of {dtype.name} ({header_size + data_size} bytes in all)"
+    if not gz and file_size != header_size + data_size:
+        problem = "truncated" if file_size < header_size + data_size else "has trailing bytes"
+        raise IDXFormatError(f"{path}: {problem}: {declared}, file has {file_size} bytes")
+    if gz and header_size + data_size > file_size * _MAX_DEFLATE_RATIO:
+        raise IDXFormatError(f"{path}: truncated: {declared}, more than a gzip file of {file_size} bytes can hold")
     try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as err:
-        raise IDXFormatError(f"{path}: corrupt or truncated gzip data ({err})") from err
+        flat = np.empty(count, dtype=dtype)
+        array = flat.reshape(shape)
+    except ValueError as err:
+        raise IDXFormatError(f"{path}: {declared}, which NumPy can not hold: {err}") from err
+    got = _read_into(stream, memoryview(flat.view(np.uint8)))
+    if got < data_size:
+        raise IDXFormatError(f"{path}: truncated: {declared}, file has {header_size + got} bytes")
+    if stream.read(1):
+        raise IDXFormatError(f"{path}: has trailing bytes: {declared}, the file holds more")
+    if not dtype.isnative:
+        array = array.byteswap(inplace=True).view(dtype.newbyteorder("="))
+    return array
 
 
 def read_idx(path: str | os.PathLike[str], expected_magic: int | None = None) -> np.ndarray:
     """Parse one IDX file (gzipped or raw) into an array of its declared type and shape.
 
     ``expected_magic`` (e.g. 0x00000803 for uint8 images of 3 dimensions) is checked when given.
-    Raises :class:`IDXFormatError` naming the file when the header is wrong or the data is short/long.
+    Raises :class:`IDXFormatError` naming the file when the header is wrong, the data is short or
+    long, or the gzip data is corrupt. The size is checked from the header before any data is read,
+    so memory is never spent beyond what the header declares (and the file can hold).
     """
     path = Path(path)
-    data = _read_bytes(path)
-    if len(data) < 4:
-        raise IDXFormatError(f"{path}: {len(data)} bytes is too short for an IDX header")
-    magic = int.from_bytes(data[:4], "big")
-    if data[0] != 0 or data[1] != 0:
-        raise IDXFormatError(
-            f"{path}: not an IDX file (magic number {magic:#010x} does not start with 0x0000)"
-        )
-    if expected_magic is not None and magic != expected_magic:
-        raise IDXFormatError(f"{path}: magic number {magic:#010x}, expected {expected_magic:#010x}")
-    type_code, ndim = data[2], data[3]
-    if type_code not in _IDX_DTYPES:
-        raise IDXFormatError(f"{path}: unknown IDX data type byte {type_code:#04x}")
-    header_size = 4 + 4 * ndim
-    if len(data) < header_size:
-        raise IDXFormatError(f"{path}: truncated header (needs {header_size} bytes, file has {len(data)})")
-    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    dtype = _IDX_DTYPES[type_code]
-    expected_size = header_size + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(data) != expected_size:
-        problem = "truncated" if len(data) < expected_size else "has trailing bytes"
-        raise IDXFormatError(
-            f"{path}: {problem}: header declares shape {shape} of {dtype.name} ({expected_size} bytes in "
-            f"all), file has {len(data)} bytes"
-        )
-    array = np.frombuffer(data, dtype=dtype, offset=header_size).reshape(shape)
-    return array.astype(dtype.newbyteorder("="))
+    with open(path, "rb") as raw:
+        file_size = os.fstat(raw.fileno()).st_size
+        gz = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        if not gz:
+            return _parse_idx(raw, path, expected_magic, file_size, gz=False)
+        try:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+                return _parse_idx(stream, path, expected_magic, file_size, gz=True)  # type: ignore[arg-type]
+        except (OSError, EOFError, zlib.error) as err:
+            raise IDXFormatError(f"{path}: corrupt or truncated gzip data ({err})") from err
 
 
 def _read_split(image_path: Path, label_path: Path, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
