@@ -265,3 +265,10 @@ def test_losses_match_pytorch(reduction: str) -> None:
         out.sum().backward()
         ref.sum().backward()
         np.testing.assert_allclose(t.grad.data, r.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_binary_cross_entropy_refuses_nan_predictions_as_pytorch_does():
+    with pytest.raises(ValueError, match="found NaN"):
+        F.binary_cross_entropy(tg.tensor([0.5, float("nan")]), tg.tensor([1.0, 0.0]))
+    with pytest.raises(ValueError, match="outside"):
+        F.binary_cross_entropy(tg.tensor([1.5]), tg.tensor([1.0]))

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import arrays, away_from, broadcastable_shapes, leaf, shapes
 
@@ -134,6 +134,8 @@ def test_reduction_gradients(op: str, data: st.DataObject) -> None:
     axis = data.draw(axes_for(len(shape)))
     keepdims = data.draw(st.booleans())
     x = data.draw(arrays(shape))
+    if op in ("max", "min") and x.size > 1:  # finite differences cross a near-tie and disagree with the rule
+        assume(np.diff(np.sort(x.ravel())).min() > 1e-4)
     fn = lambda t: getattr(t, op)(axis=axis, keepdims=keepdims)  # noqa: E731
     out = fn(leaf(x))
     np.testing.assert_allclose(out.data, getattr(np, op)(x, axis=axis, keepdims=keepdims))

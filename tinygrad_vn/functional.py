@@ -115,8 +115,10 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 def binary_cross_entropy(prob: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """−(y ln p + (1 − y) ln(1 − p)) on probabilities; finite even for p of exactly 0 or 1."""
     _check_reduction(reduction)
-    if prob.data.size and (np.minimum.reduce(prob.data, axis=None) < 0 or np.maximum.reduce(prob.data, axis=None) > 1):
-        raise ValueError("binary_cross_entropy: predictions must be probabilities in [0, 1] "
+    if prob.data.size and not (np.minimum.reduce(prob.data, axis=None) >= 0
+                               and np.maximum.reduce(prob.data, axis=None) <= 1):  # NaN fails both, as in PyTorch
+        found = "NaN" if np.isnan(prob.data).any() else "values outside [0, 1]"
+        raise ValueError(f"binary_cross_entropy: predictions must be probabilities in [0, 1], found {found} "
                          "(use binary_cross_entropy_with_logits for raw scores)")
     losses = ops.BinaryCrossEntropy.apply(prob, _target_like(target, prob, "binary_cross_entropy"))
     return _reduce(losses, reduction)

@@ -128,3 +128,12 @@ def test_a_compiled_step_trains_a_parameter_as_the_eager_one() -> None:
         x = rng.normal(size=(4, 2)).astype(np.float32)
         assert compiled(x).item() == eager(Tensor(x)).item()
     np.testing.assert_array_equal(p.data, eager_p.data)
+
+
+def test_a_parameter_made_from_a_tensor_shares_its_version_counter():
+    source = tg.tensor([1.0, 2.0])
+    p = nn.Parameter(source)
+    assert p._version == 0 and p.data is source.data
+    with tg.no_grad():
+        p += 1
+    assert source._version == 1 and source.tolist() == [2.0, 3.0]

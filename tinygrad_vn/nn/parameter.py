@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import version_of
 from ..tensor import Tensor
 
 
@@ -29,23 +30,16 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty(0, dtype=np.float32)
-        shared = data.data if isinstance(data, Tensor) else None
-        super().__init__(data if shared is None else shared)
-        if shared is not None:
-            self.data = shared
+        source = data if isinstance(data, Tensor) else None
+        super().__init__(np.empty(0, np.float32) if source is not None else data)
+        if source is not None:  # the same memory, so the same version counter
+            self._data, self._vc = source._data, version_of(source)
         self.requires_grad_(requires_grad)
 
     @classmethod
     def _from_op(cls, data: np.ndarray, ctx: Any) -> Tensor:
-        """An op's output is a plain Tensor, never a Parameter."""
+        """A Parameter's gradient (and any op output) is a plain Tensor, never a Parameter."""
         return Tensor._from_op(data, ctx)
-
-    @classmethod
-    def _lift(cls, value: Any, like: Tensor) -> Tensor:
-        """Another operand of an op whose first input is a Parameter: a Tensor as it is, a constant as a Tensor."""
-        if isinstance(value, Tensor):
-            return value
-        return Tensor._lift(value, like)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
