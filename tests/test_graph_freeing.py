@@ -22,7 +22,7 @@ def test_a_kept_loss_pins_no_activation_after_backward():
     tg.manual_seed(0)
     model = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 3))
     model.fuse = False  # every intermediate is its own tensor
-    x, y = tg.randn(8, 20), np.arange(8) % 3
+    x, y = tg.randn(64, 20), np.arange(64) % 3
     loss = _step(model, x, y)
     hidden = loss.grad_fn.parents[0]
     while hidden.grad_fn is not None and hidden.grad_fn.name != "ReLU":
@@ -71,11 +71,11 @@ def test_retain_graph_keeps_values_for_a_second_backward():
 
 
 def test_freed_values_say_how_to_keep_them():
-    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    x = tg.ones(1000, requires_grad=True)
     loss = ((x * 3) ** 2).sum()
     loss.backward()
     freed = loss.grad_fn.parents[0]
-    assert tg.autograd.is_freed(freed) and freed.shape == (2,)
+    assert tg.autograd.is_freed(freed) and freed.shape == (1000,)
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         freed.data  # noqa: B018
     with pytest.raises(RuntimeError, match="second time"):
@@ -98,20 +98,23 @@ def test_drawing_after_backward_warns_and_says_so_in_the_picture():
 def test_a_kept_loss_does_not_pin_the_batch_it_was_fed():
     tg.manual_seed(0)
     model = nn.Sequential(nn.Linear(20, 4), nn.ReLU(), nn.Linear(4, 3))
-    x = tg.randn(8, 20)
+    x = tg.randn(64, 20)
     batch = weakref.ref(x.data)
-    loss = _step(model, x, np.arange(8) % 3)
+    loss = _step(model, x, np.arange(64) % 3)
     del x
     loss.backward()
     gc.collect()
     assert batch() is None, "the input batch is still reachable from the kept loss"
 
 
-def test_drawing_after_backward_shows_shapes_of_freed_inputs():
-    x = tg.tensor([[1.0, 2.0]], name="x")
-    w = tg.tensor([[3.0], [4.0]], requires_grad=True, name="w")
-    loss = (x @ w * 2).sum()
+def test_drawing_after_backward_shows_shapes_of_freed_inputs_and_small_values():
+    x = tg.ones(1, 200, name="x")  # 800 bytes: freed
+    w = tg.tensor(np.full((200, 1), 0.5), requires_grad=True, name="w")
+    h = tg.tensor([[1.0, 2.0]], name="h")  # 8 bytes: kept
+    v = tg.tensor([[1.0, 1.0]], requires_grad=True, name="v")
+    loss = (x @ w * 2).sum() + (h * v).sum()
     loss.backward()
     with pytest.warns(tg.viz.FreedValuesWarning):
-        dot = tg.viz.to_dot(loss)
-    assert "1×2" in dot and "[[1, 2]]" not in dot
+        dot = tg.viz.to_dot(loss, max_elements=300)
+    assert "1×200" in dot and "[[1, 1," not in dot
+    assert "[[1, 2]]" in dot

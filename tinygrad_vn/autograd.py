@@ -602,26 +602,37 @@ class FreedTensor:
         return f"<freed tensor shape={self.shape} dtype={self.dtype}>"
 
 
+_KEEP_BYTES = 512  # arrays this small stay after backward: a stand-in would cost more than it frees
+
+
 def free_graph(order: list[Any]) -> None:
     """Release every op of a graph walked by backward and drop the values it alone kept (keep its shape).
 
-    Intermediate tensors and the data fed in (inputs, labels: leaves without a gradient, bigger than
-    one number) are replaced by :class:`FreedTensor`; parameters and scalar constants stay.
+    Intermediate tensors and the data fed in (inputs, labels: leaves without a gradient) whose arrays
+    are bigger than ``_KEEP_BYTES`` are replaced by :class:`FreedTensor`; parameters and small values
+    stay (so a drawing of a small teaching network still shows them).
     """
-    stand_ins: dict[int, FreedTensor] = {}
+    stand_ins: dict[int, Any] = {}
     for tensor in order:
         ctx = tensor._ctx
         if ctx is None:
             continue
         ctx.release()
-        parents = []
-        for p in ctx.parents:
+        parents = ctx.parents
+        for p in parents:
+            if type(p) is not FreedTensor and (p._ctx is not None or not p.requires_grad) \
+                    and p._data.nbytes > _KEEP_BYTES:
+                break
+        else:
+            continue  # nothing worth freeing here: keep the tuple as it is
+        kept = []
+        for p in parents:
             stand_in = stand_ins.get(id(p))
-            if stand_in is None and p._ctx is None and not p.requires_grad and p._data.size > 1:
+            if stand_in is None and type(p) is not FreedTensor and (p._ctx is not None or not p.requires_grad) \
+                    and p._data.nbytes > _KEEP_BYTES:
                 stand_in = stand_ins[id(p)] = FreedTensor(p)
-            parents.append(p if stand_in is None else stand_in)
-        ctx.parents = tuple(parents)
-        stand_ins[id(tensor)] = FreedTensor(tensor)
+            kept.append(p if stand_in is None else stand_in)
+        ctx.parents = tuple(kept)
 
 
 def is_freed(tensor: Any) -> bool:
