@@ -46,6 +46,7 @@ from .tensor import Tensor
 MODEL_FORMAT = "tinygrad_vn.mlp/1"
 CHECKPOINT_FORMAT = "tinygrad_vn.train-checkpoint/1"
 CHECKPOINT_NAME = "checkpoint.npz"
+RUN_FILES = ("model.npz", "metrics.json", "metrics.csv", "curves.png", CHECKPOINT_NAME)
 OPTIMIZERS = ("adam", "sgd")
 # Models (from the command line or a model file's metadata) are refused above these sizes before any
 # array is allocated: 100 million parameters are 400 MB of float32 weights (1.2 GB with Adam's state).
@@ -752,7 +753,9 @@ def _run(
         manual_seed(config.seed)
         model = build_model(config.layers, config.activation)
         optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
-        shuffle = np.random.default_rng(config.seed)  # the loader draws each epoch's order from it
+        # DataLoader passes its seed to np.random.default_rng, which returns a Generator unchanged: the
+        # loader draws each epoch's order from this one, whose state the checkpoint keeps.
+        shuffle = np.random.default_rng(config.seed)
         history: list[EpochMetrics] = []
         if checkpoint is not None:
             checkpoint.restore(model, optimizer, shuffle, scaling, digest)
@@ -793,7 +796,7 @@ def _run(
             written = _keep_completed(model, kept, history, config, folder, scaling, "diverged")
             raise TrainingDivergedError(f"{err}; training stopped, {written}") from None
     if folder is not None:
-        with _sigint_deferred():
+        with _sigint_deferred(reraise=False):  # every epoch is trained: finish writing, then stop
             write_run(model, history, config, folder, log, scaling)
     return model, history
 
@@ -802,9 +805,6 @@ def _kept_names(folder: Path | None, history: list[EpochMetrics]) -> list[str]:
     if folder is None or not history:
         return []
     return sorted(p.name for p in folder.iterdir() if p.name in RUN_FILES)
-
-
-RUN_FILES = ("model.npz", "metrics.json", "metrics.csv", "curves.png", CHECKPOINT_NAME)
 
 
 def _keep_completed(model: nn.Module, kept: dict[str, np.ndarray], history: list[EpochMetrics],

@@ -198,3 +198,10 @@ def test_an_unwritable_out_folder_is_one_line(tmp_path):
         assert_user_error(cli("train", "--out", str(locked)), "train", 1, "is not writable")
     finally:
         locked.chmod(0o700)
+
+
+def test_the_command_line_defaults_are_the_library_defaults():
+    from tinygrad_vn.cli.train import RUN_DEFAULTS
+
+    library = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
+    assert library == RUN_DEFAULTS
