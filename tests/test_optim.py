@@ -146,3 +146,103 @@ def test_optimizers_accept_module_parameters() -> None:
     model(Tensor([[1.0, 2.0]])).sum().backward()
     optimizer.step()
     np.testing.assert_allclose(model.weight.data, before - 0.1 * np.array([[1.0], [2.0]]), rtol=1e-6)
+
+
+MAKERS = {"SGD": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=0.01),
+          "Adam": lambda p: optim.Adam(p, lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)}
+
+
+def take_steps(w: Tensor, optimizer: optim.Optimizer, steps: int) -> None:
+    for _ in range(steps):
+        loss = (((w - TARGET) ** 4) / 4).sum() + (w * w).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_state_dict_resumes_bit_for_bit(name: str) -> None:
+    straight = Tensor(START, requires_grad=True)
+    take_steps(straight, MAKERS[name]([straight]), 2 * STEPS)
+
+    first = Tensor(START, requires_grad=True)
+    first_optimizer = MAKERS[name]([first])
+    take_steps(first, first_optimizer, STEPS)
+    saved_weights, saved_state = first.data.copy(), first_optimizer.state_dict()
+    take_steps(first, first_optimizer, 1)  # the saved state must be a copy, not a view of live buffers
+    resumed = Tensor(saved_weights, requires_grad=True)
+    fresh = getattr(optim, name)([resumed], lr=1.0)
+    fresh.load_state_dict(saved_state)
+    assert fresh.hyperparameters() == first_optimizer.hyperparameters()
+    take_steps(resumed, fresh, STEPS)
+    assert np.array_equal(resumed.data, straight.data)
+
+
+def test_state_dict_lists_buffers_by_parameter_index_as_torch_does() -> None:
+    a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0], requires_grad=True)
+    adam = optim.Adam([a, b], lr=0.1)
+    (a * a).sum().backward()
+    adam.step()
+    state = adam.state_dict()
+    assert state["optimizer"] == "Adam" and state["hyperparameters"]["betas"] == [0.9, 0.999]
+    assert list(state["state"]) == [0] and state["state"][0]["step"] == 1
+    assert set(state["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
+    sgd = optim.SGD([a, b], lr=0.1, momentum=0.5)
+    assert sgd.state_dict()["state"] == {}
+
+
+def test_loading_state_resets_the_buffers_it_does_not_mention() -> None:
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    sgd = optim.SGD([w], lr=0.1, momentum=0.9)
+    empty = sgd.state_dict()
+    (w * w).sum().backward()
+    sgd.step()
+    sgd.load_state_dict(empty)
+    assert sgd.velocity == [None]
+
+
+def one_step_state(name: str) -> tuple[optim.Optimizer, dict]:
+    w = Tensor(START, requires_grad=True)
+    optimizer = MAKERS[name]([w])
+    take_steps(w, optimizer, 1)
+    return optimizer, optimizer.state_dict()
+
+
+@pytest.mark.parametrize(("name", "spoil", "message"), [
+    ("SGD", lambda s: s["state"][0].update(momentum_buffer=np.zeros(3)), "shape"),
+    ("SGD", lambda s: s["state"][0].update(momentum_buffer=np.full(START.shape, np.nan)), "finite"),
+    ("SGD", lambda s: s["state"].update({5: s["state"][0]}), "index 5"),
+    ("SGD", lambda s: s["state"][0].update(extra=1), "exactly the keys"),
+    ("SGD", lambda s: s["hyperparameters"].update(lr=float("nan")), "finite"),
+    ("SGD", lambda s: s.update(optimizer="Adam"), "'Adam' optimizer into SGD"),
+    ("Adam", lambda s: s["state"][0].update(step=0), "positive integer"),
+    ("Adam", lambda s: s["state"][0].update(exp_avg_sq=-np.ones(START.shape)), "negative"),
+    ("Adam", lambda s: s["hyperparameters"].update(betas=[0.9, 1.0]), "betas"),
+    ("Adam", lambda s: s.pop("state"), "keys optimizer, hyperparameters and state"),
+])
+def test_load_state_dict_checks_everything_before_changing_anything(name, spoil, message) -> None:
+    optimizer, state = one_step_state(name)
+    before = optimizer.state_dict()
+    spoil(state)
+    with pytest.raises(ValueError, match=message):
+        optimizer.load_state_dict(state)
+    after = optimizer.state_dict()
+    assert after["hyperparameters"] == before["hyperparameters"]
+    for key, value in before["state"][0].items():
+        assert np.array_equal(after["state"][0][key], value)
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=float("nan")), dict(lr=float("inf")), dict(lr=0.1, momentum=float("nan")),
+                                    dict(lr=0.1, momentum=-0.5), dict(lr=0.1, weight_decay=float("inf")),
+                                    dict(lr="0.1")])
+def test_sgd_refuses_non_finite_or_negative_settings(kwargs) -> None:
+    with pytest.raises(ValueError, match=r"learning rate|momentum|weight_decay"):
+        optim.SGD([Tensor([1.0], requires_grad=True)], **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=float("nan")), dict(betas=(float("nan"), 0.9)), dict(betas=(0.9,)),
+                                    dict(betas=(0.9, -0.1)), dict(eps=float("inf")), dict(eps=-1e-8),
+                                    dict(weight_decay=float("nan"))])
+def test_adam_refuses_non_finite_or_out_of_range_settings(kwargs) -> None:
+    with pytest.raises(ValueError, match=r"learning rate|betas|eps|weight_decay"):
+        optim.Adam([Tensor([1.0], requires_grad=True)], **kwargs)

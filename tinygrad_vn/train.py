@@ -4,14 +4,27 @@
 training with a progress bar, evaluate after each epoch, and (given ``out``) write the model, the
 metrics and a plot. Every random choice (initial weights, batch order) comes from ``config.seed``,
 so the same config gives the same numbers bit for bit on the same machine.
+
+A run with an output folder cannot be lost: the folder is checked before any data is loaded, a
+checkpoint (model, optimizer state, batch-order generator, metrics so far) is written atomically
+after every epoch, Ctrl-C keeps the last completed epoch, and :func:`resume` continues a checkpoint
+with the same numbers, bit for bit, as a run that was never stopped.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
+import io
+import itertools
 import json
+import math
+import signal
+import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,16 +34,24 @@ import numpy as np
 
 from . import functional as F
 from . import nn, optim
+from ._files import atomic_write
 from .autograd import no_grad
 from .compile import compile as compile_step
 from .data.loader import DataLoader
 from .data.mnist import load_mnist
 from .factories import manual_seed
-from .serialization import load, load_metadata, save
+from .serialization import CheckpointError, load, load_metadata, save
 from .tensor import Tensor
 
 MODEL_FORMAT = "tinygrad_vn.mlp/1"
+CHECKPOINT_FORMAT = "tinygrad_vn.train-checkpoint/1"
+CHECKPOINT_NAME = "checkpoint.npz"
+RUN_FILES = ("model.npz", "metrics.json", "metrics.csv", "curves.png", CHECKPOINT_NAME)
 OPTIMIZERS = ("adam", "sgd")
+# Models (from the command line or a model file's metadata) are refused above these sizes before any
+# array is allocated: 100 million parameters are 400 MB of float32 weights (1.2 GB with Adam's state).
+MAX_PARAMETERS = 100_000_000
+MAX_LAYER_SIZES = 64
 CLASS_NAMES = {
     "mnist": tuple(str(d) for d in range(10)),
     "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -77,6 +98,121 @@ class Evaluation:
     predictions: np.ndarray = field(repr=False)
 
 
+class TrainingDivergedError(ValueError):
+    """The training loss (or a weight) stopped being a finite number; the settings made training diverge."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run; what was kept of it is in ``folder`` (``kept`` names the files).
+
+    ``epoch`` is the epoch that was running, ``completed`` how many epochs are kept (0: none).
+    A KeyboardInterrupt, so that code which stops on Ctrl-C still stops.
+    """
+
+    def __init__(self, message: str, epoch: int, completed: int, folder: Path | None, kept: list[str]) -> None:
+        super().__init__(message)
+        self.epoch, self.completed, self.folder, self.kept = epoch, completed, folder, kept
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def check_layer_sizes(layers: Any, what: str = "layers") -> tuple[int, ...]:
+    """``layers`` as a tuple of ints, once it is 2 to MAX_LAYER_SIZES positive ints making at most
+    MAX_PARAMETERS parameters; otherwise a ValueError naming ``what``. Nothing is allocated."""
+    if not isinstance(layers, (list, tuple)):
+        raise ValueError(f"{what} must be a list of layer sizes, got {layers!r}")
+    if not 2 <= len(layers) <= MAX_LAYER_SIZES:
+        raise ValueError(f"{what} must hold 2 to {MAX_LAYER_SIZES} sizes (input first), got {len(layers)}")
+    bad = [size for size in layers if not _is_int(size) or size < 1]
+    if bad:
+        raise ValueError(f"{what} must be positive integers, got {bad[0]!r} in {list(layers)!r}")
+    sizes = tuple(int(size) for size in layers)
+    parameters = sum((n_in + 1) * n_out for n_in, n_out in itertools.pairwise(sizes))
+    if parameters > MAX_PARAMETERS:
+        raise ValueError(f"{what} {'-'.join(map(str, sizes))} make {parameters:,} parameters; "
+                         f"the limit is {MAX_PARAMETERS:,}")
+    return sizes
+
+
+def validate_config(config: TrainConfig) -> None:
+    """Refuse, with a ValueError naming the setting, anything that would not train: a non-finite or
+    out-of-range learning rate or momentum, an unknown name, a count below 1, an oversized model."""
+    if config.dataset not in CLASS_NAMES:
+        raise ValueError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(CLASS_NAMES)}")
+    layers = check_layer_sizes(config.layers)
+    classes = len(CLASS_NAMES[config.dataset])
+    if layers[-1] != classes:
+        raise ValueError(f"the last layer size must be {classes} (the classes of {config.dataset}), "
+                         f"got {layers[-1]}")
+    if config.activation not in nn.ACTIVATIONS:
+        raise ValueError(f"unknown activation {config.activation!r}; choose one of {', '.join(nn.ACTIVATIONS)}")
+    if config.optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {config.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    if not _is_number(config.lr) or not math.isfinite(config.lr) or config.lr <= 0:
+        raise ValueError(f"the learning rate must be a finite number above 0, got {config.lr!r}")
+    if not _is_number(config.momentum) or not math.isfinite(config.momentum) or not 0 <= config.momentum < 1:
+        raise ValueError(f"the momentum must be a finite number in [0, 1), got {config.momentum!r}")
+    for name in ("epochs", "batch_size"):
+        value = getattr(config, name)
+        if not _is_int(value) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not _is_int(config.seed) or config.seed < 0:
+        raise ValueError(f"the seed must be a non-negative integer, got {config.seed!r}")
+    for name in ("limit_train", "limit_test"):
+        value = getattr(config, name)
+        if value is not None and (not _is_int(value) or value < 1):
+            raise ValueError(f"{name} must be a positive integer (or None for all), got {value!r}")
+    if not isinstance(config.standardize, bool):
+        raise ValueError(f"standardize must be True or False, got {config.standardize!r}")
+
+
+def prepare_output_folder(path: str | Path, what: str = "output folder") -> Path:
+    """Create ``path`` if missing and prove it writable with a probe file, before any work is done.
+
+    Raises a ValueError (a file is in the way) or OSError (cannot create or write) that names ``what``.
+    """
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{what} {folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OSError(f"{what} {folder} cannot be created: {err.strerror or err}") from err
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".tinygrad-vn-probe-"):
+            pass
+    except OSError as err:
+        raise OSError(f"{what} {folder} is not writable: {err.strerror or err}") from err
+    return folder
+
+
+@contextmanager
+def _sigint_deferred(reraise: bool = True) -> Iterator[None]:
+    """Hold Ctrl-C while the block writes files, then (with ``reraise``) raise the KeyboardInterrupt it
+    would have raised. Only where Python's own handler is installed (main thread, no other handler)."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    received: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if received and reraise:
+        raise KeyboardInterrupt
+
+
 def flatten_images(images: np.ndarray) -> np.ndarray:
     """(N, H, W) uint8 pixels as (N, H·W) float32 in [0, 1] (pixels / 255, the seed's scaling)."""
     pixels = int(np.prod(images.shape[1:], dtype=np.int64))
@@ -115,7 +251,14 @@ class InputScaling:
 def load_dataset(
     dataset: str, root: str | None = None, limit_train: int | None = None, limit_test: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Flattened, scaled ``(x_train, y_train, x_test, y_test)``, optionally cut to their first samples."""
+    """Flattened, scaled ``(x_train, y_train, x_test, y_test)``, optionally cut to their first samples.
+
+    A limit is None (all samples) or a count of at least 0; a negative one would silently drop samples
+    from the end, so it is refused.
+    """
+    for name, limit in (("limit_train", limit_train), ("limit_test", limit_test)):
+        if limit is not None and (not _is_int(limit) or limit < 0):
+            raise ValueError(f"{name} must be a count of samples (at least 0) or None, got {limit!r}")
     x_train, y_train, x_test, y_test = load_mnist(root, kind=dataset)
     return (flatten_images(x_train[:limit_train]), y_train[:limit_train],
             flatten_images(x_test[:limit_test]), y_test[:limit_test])
@@ -158,12 +301,14 @@ def train_epoch(
     loader: DataLoader,
     optimizer: optim.Optimizer,
     on_batch: Callable[[int, float], None] | None = None,
+    epoch: int | None = None,
 ) -> float:
     """One pass over ``loader``; returns the mean training loss over its samples.
 
     The step is ``tg.compile``d: recorded on the first batch of each shape, replayed for the others
     (the same numbers as running it eagerly). ``on_batch(batch_size, loss)`` is called after every
-    step (the progress bar uses it).
+    step (the progress bar uses it). A loss that is NaN or infinite stops the pass with
+    :class:`TrainingDivergedError`, naming the step (and ``epoch``, when given).
     """
     model.train()
 
@@ -176,8 +321,12 @@ def train_epoch(
         return loss
 
     total_loss, seen = 0.0, 0
-    for x_batch, y_batch in loader:
+    for number, (x_batch, y_batch) in enumerate(loader, start=1):
         batch_loss = step(x_batch, y_batch).item()
+        if not math.isfinite(batch_loss):
+            where = f"epoch {epoch}, step {number}" if epoch is not None else f"step {number}"
+            raise TrainingDivergedError(f"the training loss became {batch_loss} at {where} of {len(loader)}; "
+                                   f"the learning rate is probably too high")
         total_loss += batch_loss * len(y_batch)
         seen += len(y_batch)
         if on_batch is not None:
@@ -186,7 +335,12 @@ def train_epoch(
 
 
 def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 2000) -> Evaluation:
-    """Mean cross-entropy, accuracy and predictions on ``(x, y)``, without recording a graph."""
+    """Mean cross-entropy, accuracy and predictions on ``(x, y)``, without recording a graph.
+
+    Refuses an empty set (its accuracy would be NaN).
+    """
+    if len(y) == 0:
+        raise ValueError("cannot evaluate on 0 samples")
     model.eval()
     total_loss, predictions = 0.0, []
     with no_grad():
@@ -195,9 +349,8 @@ def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 2
             labels = y[start : start + batch_size]
             total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
             predictions.append(logits.data.argmax(axis=1))
-    predicted = np.concatenate(predictions) if predictions else np.zeros(0, dtype=np.int64)
-    accuracy = float((predicted == y).mean()) if len(y) else float("nan")
-    return Evaluation(loss=total_loss / max(len(y), 1), accuracy=accuracy, predictions=predicted)
+    predicted = np.concatenate(predictions)
+    return Evaluation(loss=total_loss / len(y), accuracy=float((predicted == y).mean()), predictions=predicted)
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -233,26 +386,80 @@ def input_scaling(metadata: dict[str, Any]) -> InputScaling:
     return InputScaling(float(metadata.get("input_mean", 0.0)), float(metadata.get("input_std", 1.0)))
 
 
-def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild a model that :func:`save_model` wrote; returns it with its metadata."""
-    metadata = load_metadata(path)
+def check_model_metadata(metadata: Any, path: str | Path) -> dict[str, Any]:
+    """``metadata`` once it describes a model that :func:`save_model` could have written; otherwise a
+    CheckpointError naming ``path`` and the field. Sizes are checked against MAX_PARAMETERS, so a
+    tampered file cannot make :func:`load_model` allocate more than that."""
+    def refuse(problem: str) -> CheckpointError:
+        return CheckpointError(f"{path}: {problem}")
+
+    if not isinstance(metadata, dict):
+        raise refuse(f"its metadata must be a JSON object, got a {type(metadata).__name__}")
     if metadata.get("format") != MODEL_FORMAT:
-        raise ValueError(f"{path}: not a model saved by tinygrad-vn train (format {metadata.get('format')!r}, "
-                         f"expected {MODEL_FORMAT!r})")
+        raise refuse(f"not a model saved by tinygrad-vn train (format {metadata.get('format')!r}, "
+                     f"expected {MODEL_FORMAT!r})")
+    try:
+        check_layer_sizes(metadata.get("layers"), "its metadata's layers")
+    except ValueError as err:
+        raise refuse(str(err)) from None
+    activation, dataset = metadata.get("activation"), metadata.get("dataset")
+    if not isinstance(activation, str) or activation not in nn.ACTIVATIONS:
+        raise refuse(f"unknown activation {activation!r} in its metadata; known: {', '.join(nn.ACTIVATIONS)}")
+    if not isinstance(dataset, str) or dataset not in CLASS_NAMES:
+        raise refuse(f"unknown dataset {dataset!r} in its metadata; known: {', '.join(CLASS_NAMES)}")
+    if not isinstance(metadata.get("input", ""), str):
+        raise refuse("its metadata's 'input' must be text")
+    for key, default in (("input_mean", 0.0), ("input_std", 1.0)):
+        value = metadata.get(key, default)
+        if not _is_number(value) or not math.isfinite(value) or (key == "input_std" and value <= 0):
+            raise refuse(f"its metadata's {key} must be a finite number{' above 0' if key == 'input_std' else ''}, "
+                         f"got {value!r}")
+    return metadata
+
+
+def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild a model that :func:`save_model` wrote; returns it with its metadata.
+
+    The metadata is checked (:func:`check_model_metadata`) before the model is built, and the weights
+    must be finite numbers of exactly the shapes it describes.
+    """
+    metadata = check_model_metadata(load_metadata(path), path)
+    state = load(path)
     model = build_model(metadata["layers"], metadata["activation"])
-    model.load_state_dict(load(path))
+    _load_weights(model, state, path)
     return model, metadata
 
 
-def write_metrics(history: list[EpochMetrics], config: TrainConfig, out: Path) -> tuple[Path, Path]:
-    """``metrics.json`` (config and every epoch) and ``metrics.csv`` (one row per epoch) in ``out``."""
+def _load_weights(model: nn.Module, state: Mapping[str, np.ndarray], path: str | Path) -> None:
+    """``model.load_state_dict(state)`` for weights read from ``path``, refusing non-numeric or
+    non-finite arrays and mismatched names or shapes with a CheckpointError naming the file."""
+    for name, array in state.items():
+        if array.dtype.kind not in "fiu":
+            raise CheckpointError(f"{path}: weight {name!r} holds {array.dtype} values, not numbers")
+        if not np.isfinite(array).all():
+            raise CheckpointError(f"{path}: weight {name!r} holds NaN or infinite values")
+    try:
+        model.load_state_dict(state)
+    except (KeyError, ValueError) as err:
+        detail = err.args[0] if isinstance(err, KeyError) and err.args else err
+        raise CheckpointError(f"{path}: its weights do not fit the architecture it describes: {detail}") from None
+
+
+def write_metrics(history: list[EpochMetrics], config: TrainConfig, out: Path,
+                  status: str = "finished") -> tuple[Path, Path]:
+    """``metrics.json`` (config, ``status`` and every epoch) and ``metrics.csv`` (one row per epoch) in
+    ``out``, each written atomically. ``status`` is "finished", "interrupted" or "diverged"."""
     json_path, csv_path = out / "metrics.json", out / "metrics.csv"
-    json_path.write_text(json.dumps({"config": asdict(config), "epochs": [asdict(m) for m in history]},
-                                    indent=2) + "\n")
-    with open(csv_path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(EpochMetrics.__dataclass_fields__))
-        writer.writeheader()
-        writer.writerows(asdict(m) for m in history)
+    record = {"config": asdict(config), "status": status, "epochs_completed": len(history),
+              "epochs": [asdict(m) for m in history]}
+    with atomic_write(json_path) as f:
+        f.write((json.dumps(record, indent=2) + "\n").encode())
+    rows = io.StringIO(newline="")
+    writer = csv.DictWriter(rows, fieldnames=list(EpochMetrics.__dataclass_fields__))
+    writer.writeheader()
+    writer.writerows(asdict(m) for m in history)
+    with atomic_write(csv_path) as f:
+        f.write(rows.getvalue().encode())
     return json_path, csv_path
 
 
@@ -308,13 +515,48 @@ def fit(
 ) -> tuple[nn.Module, list[EpochMetrics]]:
     """Train as ``config`` says, logging each epoch; with ``out``, write model, metrics and plot there.
 
+    ``config`` is checked (:func:`validate_config`) and ``out`` created and proven writable before any
+    data is loaded; ``out`` must not hold the checkpoint of an unfinished run (resume that one instead).
+    With ``out``, a checkpoint is written after every epoch; Ctrl-C raises :class:`TrainingInterrupted`
+    and a loss that stops being finite :class:`TrainingDivergedError`, each after writing the last completed
+    epoch's model and metrics (marked "interrupted" or "diverged") into ``out``.
     ``threads`` caps the BLAS threads while training and evaluating (see :func:`blas_threads`).
     """
-    with blas_threads(threads):
-        model, history, scaling = _fit(config, data_root, progress, log)
+    validate_config(config)
+    folder = None
     if out is not None:
-        write_run(model, history, config, Path(out), log, scaling)
-    return model, history
+        folder = prepare_output_folder(out)
+        _refuse_to_replace_an_unfinished_run(folder)
+    return _run(config, folder, None, data_root, progress, log, threads)
+
+
+def resume(
+    folder: str | Path,
+    epochs: int | None = None,
+    data_root: str | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+    threads: int | None = 1,
+) -> tuple[nn.Module, list[EpochMetrics]]:
+    """Continue the run whose checkpoint is in ``folder``, up to its own number of epochs or ``epochs``.
+
+    The settings come from the checkpoint, and the numbers (losses, accuracies, final weights) are
+    the ones a run never stopped would have given, bit for bit. The data must be the data the run
+    was trained on (a digest of it is in the checkpoint); ``data_root`` defaults to the run's own.
+    Otherwise as :func:`fit`.
+    """
+    folder = Path(folder)
+    path = folder / CHECKPOINT_NAME
+    if not path.is_file():
+        raise ValueError(f"{folder}: no {CHECKPOINT_NAME} to resume from (train writes one after every epoch)")
+    checkpoint = read_checkpoint(path)
+    config = checkpoint.config if epochs is None else dataclasses.replace(checkpoint.config, epochs=epochs)
+    validate_config(config)
+    if config.epochs < len(checkpoint.history):
+        raise ValueError(f"{path} already holds {len(checkpoint.history)} epochs; cannot resume it to {config.epochs}")
+    prepare_output_folder(folder)
+    data_root = checkpoint.data_root if data_root is None else data_root
+    return _run(config, folder, checkpoint, data_root, progress, log, threads)
 
 
 class RunningLoss:
@@ -330,47 +572,267 @@ class RunningLoss:
         self.bar.set_postfix(loss=f"{self.total / self.seen:.4f}", refresh=False)
 
 
-def _fit(
-    config: TrainConfig, data_root: str | None, progress: bool, log: Callable[[str], None]
-) -> tuple[nn.Module, list[EpochMetrics], InputScaling]:
+@dataclass
+class Checkpoint:
+    """What :func:`read_checkpoint` found in a checkpoint file, checked, ready to put back."""
+
+    path: Path
+    config: TrainConfig
+    history: list[EpochMetrics]
+    model_state: dict[str, np.ndarray] = field(repr=False)
+    optimizer_state: dict[str, Any] = field(repr=False)
+    shuffle_state: dict[str, Any] = field(repr=False)
+    scaling: InputScaling
+    data_digest: str
+    data_root: str | None
+
+    def restore(self, model: nn.Module, optimizer: optim.Optimizer, shuffle: np.random.Generator,
+                scaling: InputScaling, data_digest: str) -> None:
+        """Put weights, optimizer state and batch order back, once the data is the checkpoint's."""
+        if data_digest != self.data_digest or scaling != self.scaling:
+            raise ValueError(f"{self.path}: the training or test data differs from the data this run was trained "
+                             f"on (check --data and the dataset files)")
+        if optimizer.hyperparameters() != self.optimizer_state["hyperparameters"]:
+            raise CheckpointError(f"{self.path}: its optimizer settings {self.optimizer_state['hyperparameters']} "
+                                  f"do not match its config")
+        _load_weights(model, self.model_state, self.path)
+        try:
+            optimizer.load_state_dict(self.optimizer_state)
+            shuffle.bit_generator.state = self.shuffle_state
+        except (TypeError, ValueError, KeyError) as err:
+            raise CheckpointError(f"{self.path}: its optimizer or batch-order state is damaged: {err}") from None
+
+
+def write_checkpoint(path: Path, model: nn.Module, optimizer: optim.Optimizer, shuffle: np.random.Generator,
+                     config: TrainConfig, history: list[EpochMetrics], scaling: InputScaling,
+                     data_digest: str, data_root: str | None = None) -> None:
+    """Everything :func:`resume` needs after ``history``'s last epoch, in one file written atomically.
+
+    Arrays: ``model.<name>`` for weights, ``optimizer.<index>.<buffer>`` for optimizer buffers; the
+    rest (config, metrics, step counts, the batch-order generator's state, the data folder given)
+    is JSON metadata.
+    """
+    arrays: dict[str, np.ndarray] = {f"model.{name}": value for name, value in model.state_dict().items()}
+    opt = optimizer.state_dict()
+    counts: dict[str, dict[str, int]] = {}
+    for index, buffers in opt["state"].items():
+        for name, value in buffers.items():
+            if isinstance(value, np.ndarray):
+                arrays[f"optimizer.{index}.{name}"] = value
+            else:
+                counts.setdefault(str(index), {})[name] = value
+    metadata = {"format": CHECKPOINT_FORMAT, "config": asdict(config), "history": [asdict(m) for m in history],
+                "optimizer": {"optimizer": opt["optimizer"], "hyperparameters": opt["hyperparameters"],
+                              "counts": counts},
+                "shuffle": shuffle.bit_generator.state, "input_mean": scaling.mean, "input_std": scaling.std,
+                "data_digest": data_digest, "data_root": data_root}
+    save(arrays, path, metadata=metadata)
+
+
+def read_checkpoint(path: str | Path) -> Checkpoint:
+    """Read and check a file that :func:`write_checkpoint` wrote; a CheckpointError says what is wrong."""
+    path = Path(path)
+
+    def refuse(problem: str) -> CheckpointError:
+        return CheckpointError(f"{path}: {problem}")
+
+    metadata = load_metadata(path)
+    if not isinstance(metadata, dict) or metadata.get("format") != CHECKPOINT_FORMAT:
+        raise refuse("not a checkpoint written by tinygrad-vn train")
+    config = _config_from(metadata.get("config"), refuse)
+    history = _history_from(metadata.get("history"), config, refuse)
+    optimizer_meta, shuffle = metadata.get("optimizer"), metadata.get("shuffle")
+    if (not isinstance(optimizer_meta, dict) or set(optimizer_meta) != {"optimizer", "hyperparameters", "counts"}
+            or not isinstance(optimizer_meta["counts"], dict)):
+        raise refuse("its optimizer record is missing or damaged")
+    if not isinstance(shuffle, dict) or shuffle.get("bit_generator") != "PCG64":
+        raise refuse("its batch-order generator state is missing or damaged")
+    mean, std, digest = metadata.get("input_mean"), metadata.get("input_std"), metadata.get("data_digest")
+    if not (_is_number(mean) and _is_number(std) and math.isfinite(mean) and math.isfinite(std) and std > 0):
+        raise refuse("its input scaling is missing or damaged")
+    if not isinstance(digest, str):
+        raise refuse("its data digest is missing")
+    data_root = metadata.get("data_root")
+    if data_root is not None and not isinstance(data_root, str):
+        raise refuse("its data folder must be text")
+
+    model_state: dict[str, np.ndarray] = {}
+    buffers: dict[int, dict[str, Any]] = {}
+    for key, array in load(path).items():
+        kind, _, rest = key.partition(".")
+        index, _, name = rest.partition(".")
+        if kind == "model" and rest:
+            model_state[rest] = array
+        elif kind == "optimizer" and index.isdigit() and name:
+            buffers.setdefault(int(index), {})[name] = array
+        else:
+            raise refuse(f"unexpected entry {key!r}")
+    for index, named in optimizer_meta["counts"].items():
+        if not str(index).isdigit() or not isinstance(named, dict):
+            raise refuse("its optimizer step counts are damaged")
+        buffers.setdefault(int(index), {}).update(named)
+    optimizer_state = {"optimizer": optimizer_meta["optimizer"], "hyperparameters": optimizer_meta["hyperparameters"],
+                       "state": buffers}
+    return Checkpoint(path, config, history, model_state, optimizer_state, shuffle,
+                      InputScaling(float(mean), float(std)), digest, data_root)
+
+
+def _config_from(record: Any, refuse: Callable[[str], CheckpointError]) -> TrainConfig:
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    if not isinstance(record, dict) or set(record) != names:
+        raise refuse(f"its config must have exactly the fields {', '.join(sorted(names))}")
+    layers = record["layers"]
+    config = TrainConfig(**{**record, "layers": tuple(layers) if isinstance(layers, list) else layers})
+    try:
+        validate_config(config)
+    except ValueError as err:
+        raise refuse(f"its config is invalid: {err}") from None
+    return config
+
+
+def _history_from(record: Any, config: TrainConfig, refuse: Callable[[str], CheckpointError]) -> list[EpochMetrics]:
+    names = list(EpochMetrics.__dataclass_fields__)
+    if not isinstance(record, list) or not 1 <= len(record) <= config.epochs:
+        raise refuse(f"its metrics must list 1 to {config.epochs} epochs")
+    history = []
+    for number, entry in enumerate(record, start=1):
+        if (not isinstance(entry, dict) or set(entry) != set(names) or entry["epoch"] != number
+                or not all(_is_number(entry[n]) and math.isfinite(entry[n]) for n in names)):
+            raise refuse(f"its metrics for epoch {number} are damaged")
+        history.append(EpochMetrics(**entry))
+    return history
+
+
+def _refuse_to_replace_an_unfinished_run(folder: Path) -> None:
+    """A new run would overwrite ``folder``'s checkpoint: refuse when that one could still be resumed."""
+    path = folder / CHECKPOINT_NAME
+    if not path.exists():
+        return
+    try:
+        checkpoint = read_checkpoint(path)
+    except (CheckpointError, OSError) as err:
+        raise ValueError(f"{folder} already holds a {CHECKPOINT_NAME} that cannot be read ({err}); delete it or "
+                         f"choose another output folder") from None
+    done, planned = len(checkpoint.history), checkpoint.config.epochs
+    if done < planned:
+        raise ValueError(f"{folder} holds the checkpoint of an unfinished run (epoch {done} of {planned}); resume it "
+                         f"(tinygrad-vn train --resume {folder}), delete it or choose another output folder")
+
+
+def _data_digest(*arrays: np.ndarray) -> str:
+    """A short fingerprint of the arrays' shapes, types and bytes (the data a checkpoint belongs to)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in arrays:
+        digest.update(f"{array.shape} {array.dtype};".encode())
+        digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()
+
+
+def _check_weights_finite(model: nn.Module, epoch: int) -> None:
+    for name, array in model.state_dict().items():
+        if not np.isfinite(array).all():
+            raise TrainingDivergedError(f"weight {name!r} became NaN or infinite in epoch {epoch}; "
+                                   f"the learning rate is probably too high")
+
+
+def _run(
+    config: TrainConfig, folder: Path | None, checkpoint: Checkpoint | None, data_root: str | None,
+    progress: bool, log: Callable[[str], None], threads: int | None,
+) -> tuple[nn.Module, list[EpochMetrics]]:
     from tqdm.auto import tqdm
 
-    x_train, y_train, x_test, y_test = load_dataset(config.dataset, data_root, config.limit_train,
-                                                    config.limit_test)
-    scaling = InputScaling.fit(x_train) if config.standardize else InputScaling()
-    x_train, x_test = scaling(x_train), scaling(x_test)
-    if x_train.shape[1] != config.layers[0]:
-        raise ValueError(f"the first layer size must be {x_train.shape[1]} (pixels per image), got {config.layers[0]}")
-    manual_seed(config.seed)
-    model = build_model(config.layers, config.activation)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
-    loader = DataLoader(x_train, y_train, config.batch_size, shuffle=True, seed=config.seed)
-    log(f"{run_title(config)}: {len(x_train)} training and {len(x_test)} test images")
-    history: list[EpochMetrics] = []
-    for epoch in range(1, config.epochs + 1):
-        with tqdm(total=loader.num_samples, desc=f"epoch {epoch}/{config.epochs}", unit="img", unit_scale=True,
-                  disable=None if progress else True, leave=False) as bar:
-            start = time.perf_counter()
-            train_loss = train_epoch(model, loader, optimizer, RunningLoss(bar))
-            seconds = time.perf_counter() - start
-        result = evaluate(model, x_test, y_test)
-        metrics = EpochMetrics(epoch, train_loss, result.loss, result.accuracy, seconds,
-                               loader.num_samples / seconds)
-        history.append(metrics)
-        log(f"epoch {epoch}/{config.epochs}  train loss {train_loss:.4f}  test loss {result.loss:.4f}  "
-            f"test accuracy {result.accuracy:.2%}  ({seconds:.1f} s, {metrics.samples_per_second:,.0f} img/s)")
-    return model, history, scaling
+    with blas_threads(threads):
+        x_train, y_train, x_test, y_test = load_dataset(config.dataset, data_root, config.limit_train,
+                                                        config.limit_test)
+        scaling = InputScaling.fit(x_train) if config.standardize else InputScaling()
+        x_train, x_test = scaling(x_train), scaling(x_test)
+        if x_train.shape[1] != config.layers[0]:
+            raise ValueError(f"the first layer size must be {x_train.shape[1]} (pixels per image), "
+                             f"got {config.layers[0]}")
+        digest = _data_digest(x_train, y_train, x_test, y_test)
+        manual_seed(config.seed)
+        model = build_model(config.layers, config.activation)
+        optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
+        # DataLoader passes its seed to np.random.default_rng, which returns a Generator unchanged: the
+        # loader draws each epoch's order from this one, whose state the checkpoint keeps.
+        shuffle = np.random.default_rng(config.seed)
+        history: list[EpochMetrics] = []
+        if checkpoint is not None:
+            checkpoint.restore(model, optimizer, shuffle, scaling, digest)
+            history = list(checkpoint.history)
+        loader = DataLoader(x_train, y_train, config.batch_size, shuffle=True, seed=shuffle)
+        log(f"{run_title(config)}: {len(x_train)} training and {len(x_test)} test images")
+        if checkpoint is not None:
+            left = config.epochs - len(history)
+            log(f"resuming after epoch {len(history)} of {config.epochs} from {checkpoint.path}" if left else
+                f"all {config.epochs} epochs are already trained ({checkpoint.path}); writing the run's files")
+        kept = model.state_dict() if folder is not None else {}
+        epoch = len(history) + 1
+        try:
+            for epoch in range(len(history) + 1, config.epochs + 1):
+                with tqdm(total=loader.num_samples, desc=f"epoch {epoch}/{config.epochs}", unit="img",
+                          unit_scale=True, disable=None if progress else True, leave=False) as bar:
+                    start = time.perf_counter()
+                    train_loss = train_epoch(model, loader, optimizer, RunningLoss(bar), epoch=epoch)
+                    seconds = time.perf_counter() - start
+                _check_weights_finite(model, epoch)
+                result = evaluate(model, x_test, y_test)
+                metrics = EpochMetrics(epoch, train_loss, result.loss, result.accuracy, seconds,
+                                       loader.num_samples / seconds)
+                with _sigint_deferred():
+                    if folder is not None:
+                        write_checkpoint(folder / CHECKPOINT_NAME, model, optimizer, shuffle, config,
+                                         [*history, metrics], scaling, digest, data_root)
+                        kept = model.state_dict()
+                    history.append(metrics)
+                log(f"epoch {epoch}/{config.epochs}  train loss {train_loss:.4f}  test loss {result.loss:.4f}  "
+                    f"test accuracy {result.accuracy:.2%}  ({seconds:.1f} s, {metrics.samples_per_second:,.0f} img/s)")
+        except KeyboardInterrupt:
+            written = _keep_completed(model, kept, history, config, folder, scaling, "interrupted")
+            when = f"in epoch {epoch}" if epoch > len(history) else f"after epoch {epoch}"
+            raise TrainingInterrupted(f"interrupted {when} of {config.epochs}; {written}", epoch,
+                                      len(history), folder, _kept_names(folder, history)) from None
+        except TrainingDivergedError as err:
+            written = _keep_completed(model, kept, history, config, folder, scaling, "diverged")
+            raise TrainingDivergedError(f"{err}; training stopped, {written}") from None
+    if folder is not None:
+        with _sigint_deferred(reraise=False):  # every epoch is trained: finish writing, then stop
+            write_run(model, history, config, folder, log, scaling)
+    return model, history
+
+
+def _kept_names(folder: Path | None, history: list[EpochMetrics]) -> list[str]:
+    if folder is None or not history:
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.name in RUN_FILES)
+
+
+def _keep_completed(model: nn.Module, kept: dict[str, np.ndarray], history: list[EpochMetrics],
+                    config: TrainConfig, folder: Path | None, scaling: InputScaling, status: str) -> str:
+    """Write the last completed epoch's model and metrics (marked ``status``); says what was kept."""
+    if folder is None:
+        return "nothing was written (no output folder)"
+    if not history:
+        return "no epoch had completed, so nothing was kept"
+    model.load_state_dict(kept)
+    with _sigint_deferred(reraise=False):
+        write_run(model, history, config, folder, lambda line: None, scaling, status)
+    names = ", ".join(_kept_names(folder, history))
+    return f"kept epoch {len(history)} in {folder} ({names})"
 
 
 def write_run(model: nn.Module, history: list[EpochMetrics], config: TrainConfig, out: Path,
-              log: Callable[[str], None] = print, scaling: InputScaling = InputScaling()) -> None:
-    """Write ``model.npz``, ``metrics.json``/``metrics.csv`` and ``curves.png`` (when matplotlib is there)."""
+              log: Callable[[str], None] = print, scaling: InputScaling = InputScaling(),
+              status: str = "finished") -> list[Path]:
+    """Write ``model.npz``, ``metrics.json``/``metrics.csv`` (marked ``status``) and ``curves.png`` (when
+    matplotlib is there); returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     save_model(model, out / "model.npz", config, scaling)
-    json_path, csv_path = write_metrics(history, config, out)
+    json_path, csv_path = write_metrics(history, config, out, status)
     written = [out / "model.npz", json_path, csv_path]
     if plot_history(history, out / "curves.png", run_title(config)):
         written.append(out / "curves.png")
     else:
         log("matplotlib is not installed, so no plot was drawn (pip install 'tinygrad-vn[plot]')")
     log("wrote " + ", ".join(str(p) for p in written))
+    return written

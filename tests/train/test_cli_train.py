@@ -18,8 +18,10 @@ def test_train_then_eval_on_a_slice(mnist, tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "epoch 2/2  train loss" in printed and "test accuracy" in printed
-    assert {p.name for p in out.iterdir()} == {"model.npz", "metrics.json", "metrics.csv", "curves.png"}
+    assert {p.name for p in out.iterdir()} == {"model.npz", "metrics.json", "metrics.csv", "curves.png",
+                                               "checkpoint.npz"}
     metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["status"] == "finished" and metrics["epochs_completed"] == 2
     assert metrics["config"]["seed"] == 3 and metrics["config"]["layers"] == [784, 128, 10]
     assert [e["epoch"] for e in metrics["epochs"]] == [1, 2]
     rows = list(csv.DictReader((out / "metrics.csv").read_text().splitlines()))

@@ -2,13 +2,17 @@
 
 Each subcommand lives in its own module of this package and exposes ``register(subparsers)``, which
 adds its parser and sets ``func`` (called with the parsed arguments, returning an exit code).
-Command modules import heavy things inside ``func`` so that ``--help`` stays fast.
+Command modules import heavy things inside ``func`` so that ``--help`` stays fast. A user error
+raised by any command (see ``_user_errors``) ends as one ``error:`` line and exit 1, Ctrl-C as one
+line and exit 130; never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+
+from ._user_errors import run_reporting_errors
 
 SUBCOMMANDS = ("demo", "graph", "explain", "train", "eval", "warmup", "bench")
 
@@ -28,4 +32,4 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``tinygrad-vn`` and ``python -m tinygrad_vn``."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    return run_reporting_errors(args.command, lambda: int(args.func(args) or 0))

@@ -20,6 +20,9 @@ def _add_suite_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """Check that ``--out`` can take the results before spending minutes on the suite, then run it."""
     from tinygrad_vn.benchmarks.runner import run
+    from tinygrad_vn.train import prepare_output_folder
 
+    prepare_output_folder(args.out, "--out")
     return run(args)

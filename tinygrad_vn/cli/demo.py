@@ -26,10 +26,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-
 def run(args: argparse.Namespace) -> int:
-    """Print both walk-throughs; exit 1 if an engine value disagrees with the note."""
+    """Print both walk-throughs; exit 1 if an engine value disagrees with the note.
+
+    ``--out`` is created and checked writable before anything is computed (a user error otherwise).
+    """
     from tinygrad_vn import seeds
+    from tinygrad_vn.train import prepare_output_folder
+
+    prepare_output_folder(args.out, "--out")
 
     print("Seed 000: 'Neural network calculates by hand', second record x = 0.5, y = 0.5")
     print(f"{'quantity':<14}{'engine':>12}{'note':>10}  agree")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._user_errors import run_reporting_errors
+from .arguments import positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,16 +17,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default=None,
                         help="evaluate on this dataset instead of the one the model was trained on")
     parser.add_argument("--data", default=None, help="folder holding the dataset files (or a <dataset>/ subfolder)")
-    parser.add_argument("--limit-test", type=int, default=None, help="evaluate on the first N test images only")
+    parser.add_argument("--limit-test", type=positive_int, default=None,
+                        help="evaluate on the first N test images only")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print accuracy, per-class accuracy and the confusion matrix; exit 1 with one line on a user error."""
-    return run_reporting_errors("eval", lambda: _evaluate(args))
+    """Print accuracy, per-class accuracy and the confusion matrix.
 
-
-def _evaluate(args: argparse.Namespace) -> int:
+    A missing or damaged model file, or one whose sizes do not fit the dataset, is a user error (one
+    ``error:`` line from the command line's handler).
+    """
     import numpy as np
 
     from tinygrad_vn.train import (
@@ -42,11 +43,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     model, metadata = load_model(args.model)
     dataset = args.dataset or metadata["dataset"]
     _, _, x_test, y_test = load_dataset(dataset, args.data, limit_train=0, limit_test=args.limit_test)
+    layers = metadata["layers"]
+    if layers[0] != x_test.shape[1] or layers[-1] != len(CLASS_NAMES[dataset]):
+        raise ValueError(f"{args.model}: a {layers[0]}-input, {layers[-1]}-class model cannot be evaluated on "
+                         f"{dataset} ({x_test.shape[1]} pixels, {len(CLASS_NAMES[dataset])} classes)")
     result = evaluate(model, input_scaling(metadata)(x_test), y_test)
     names = CLASS_NAMES[dataset]
     matrix = confusion_matrix(y_test, result.predictions, len(names))
-    layers = "-".join(str(n) for n in metadata["layers"])
-    print(f"{args.model}: {layers} {metadata['activation']} MLP trained on {metadata['dataset']}")
+    print(f"{args.model}: {'-'.join(map(str, layers))} {metadata['activation']} MLP trained on {metadata['dataset']}")
     print(f"{dataset} test set, {len(y_test)} images: accuracy {result.accuracy:.2%}, loss {result.loss:.4f}\n")
     print("confusion matrix (rows: true class, columns: predicted class)")
     print(format_confusion_matrix(matrix, names))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from .arguments import layer_sizes, parse_layer_sizes
 
 EXAMPLES = ("seed000", "mlp")
 DEFAULT_LAYERS = "784,128,10"
@@ -24,12 +27,16 @@ def add_example_arguments(parser: Any) -> None:
     parser.add_argument("--example", choices=EXAMPLES, default="seed000",
                         help="seed000: the note's 1-2-1 sigmoid network on x = 0.5, y = 0.5; "
                              "mlp: a ReLU MLP with cross-entropy (default seed000)")
-    parser.add_argument("--layers", default=DEFAULT_LAYERS,
+    parser.add_argument("--layers", type=layer_sizes, default=DEFAULT_LAYERS,
                         help=f"the MLP's layer sizes, comma-separated (default {DEFAULT_LAYERS})")
 
 
-def build_example(name: str, layers: str = DEFAULT_LAYERS, batch: int = 4) -> Example:
-    """Seed 000's network on its second record with the BCE loss, or an MLP on a random batch."""
+def build_example(name: str, layers: str | Sequence[int] = DEFAULT_LAYERS, batch: int = 4) -> Example:
+    """Seed 000's network on its second record with the BCE loss, or an MLP on a random batch.
+
+    ``layers`` (the MLP's sizes, as a sequence or as text like "784,128,10") is checked before anything
+    is built: a ValueError says what is wrong with it.
+    """
     from tinygrad_vn import Tensor, manual_seed, nn, seeds
     from tinygrad_vn import functional as F
 
@@ -40,7 +47,7 @@ def build_example(name: str, layers: str = DEFAULT_LAYERS, batch: int = 4) -> Ex
         return Example(F.binary_cross_entropy(model(x), y), model)
     if name != "mlp":
         raise ValueError(f"unknown example {name!r}; choose one of {', '.join(EXAMPLES)}")
-    sizes = [int(n) for n in layers.split(",")]
+    sizes = list(parse_layer_sizes(layers) if isinstance(layers, str) else layers)
     manual_seed(0)
     model = nn.mlp(sizes, activation="relu")
     model.fuse = False  # draw and explain every layer's own ops

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from .examples import add_example_arguments
@@ -27,9 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write both pictures and print their paths; exit 1 with install advice if `dot` is missing."""
-    from tinygrad_vn import viz
+    """Write both pictures and print their paths; exit 1 with install advice if `dot` is missing.
 
+    ``--out`` is created and checked writable first (a user error otherwise).
+    """
+    from tinygrad_vn import viz
+    from tinygrad_vn.train import prepare_output_folder
+
+    prepare_output_folder(args.out, "--out")
     try:
         paths = write_graphs(args.example, args.layers, args.format, Path(args.out), args.rankdir, args.collapse)
     except viz.GraphvizNotFoundError as err:
@@ -40,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_graphs(example_name: str, layers: str, fmt: str, out: Path, rankdir: str = "TB",
+def write_graphs(example_name: str, layers: str | Sequence[int], fmt: str, out: Path, rankdir: str = "TB",
                  collapse: bool = False) -> list[Path]:
     """Draw an example's forward and backward graphs into ``out``; returns the two paths.
 

@@ -1,23 +1,27 @@
-"""``tinygrad-vn train``: train an MLP on MNIST or Fashion-MNIST and write model, metrics and plot."""
+"""``tinygrad-vn train``: train an MLP on MNIST or Fashion-MNIST and write model, metrics and plot.
+
+The run folder (``--out``) is checked before any data is loaded and gets a checkpoint after every
+epoch; Ctrl-C keeps the last completed epoch and exits 130; ``--resume DIR`` continues a run with the
+numbers it would have given had it never stopped.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import Any
 
-from ._user_errors import run_reporting_errors
-from .arguments import positive_int
+from ._user_errors import INTERRUPTED_EXIT_CODE
+from .arguments import layer_sizes, non_negative_int, positive_float, positive_int, unit_interval_float
 
-
-def _layer_sizes(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError as err:
-        message = f"--layers wants sizes separated by commas, like 784,128,10; got {text!r}"
-        raise argparse.ArgumentTypeError(message) from err
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"--layers wants at least two positive sizes, got {text!r}")
-    return sizes
-
+# The settings that decide a run's numbers, with their defaults. Their options default to None, so
+# that a resumed run can tell which ones were given (those must agree with the checkpoint).
+RUN_DEFAULTS: dict[str, Any] = {
+    "dataset": "mnist", "layers": (784, 128, 10), "activation": "relu", "optimizer": "adam", "lr": 1e-3,
+    "momentum": 0.9, "epochs": 3, "batch_size": 128, "seed": 0, "limit_train": None, "limit_test": None,
+    "standardize": False,
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,46 +30,91 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train", help="train an MLP on MNIST or Fashion-MNIST",
         description="Train a multilayer perceptron with mini-batches, showing a progress bar, and print the "
                     "train loss, test loss and test accuracy after every epoch. Writes model.npz, "
-                    "metrics.json, metrics.csv and curves.png (with matplotlib) into --out. Data is looked for "
-                    "in --data, $TINYGRAD_VN_DATA/<dataset>/ and the user cache, and downloaded if absent.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist")
-    parser.add_argument("--layers", type=_layer_sizes, default=(784, 128, 10),
-                        help="layer sizes, input first, separated by commas")
-    parser.add_argument("--activation", default="relu", help="hidden activation: relu, tanh, sigmoid, ...")
-    parser.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
-    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate")
-    parser.add_argument("--momentum", type=float, default=0.9, help="momentum of sgd")
-    parser.add_argument("--epochs", type=positive_int, default=3)
-    parser.add_argument("--batch-size", type=positive_int, default=128)
-    parser.add_argument("--seed", type=int, default=0, help="seeds initial weights and batch order")
+                    "metrics.json, metrics.csv and curves.png (with matplotlib) into --out, and checkpoint.npz "
+                    "after every epoch. Ctrl-C keeps the last completed epoch; --resume continues it. Data is "
+                    "looked for in --data, $TINYGRAD_VN_DATA/<dataset>/ and the user cache, and downloaded if "
+                    "absent.")
+    parser.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default=None, help="default mnist")
+    parser.add_argument("--layers", type=layer_sizes, default=None,
+                        help="layer sizes, input first, separated by commas (default 784,128,10)")
+    parser.add_argument("--activation", default=None, help="hidden activation: relu, tanh, sigmoid, ... (default relu)")
+    parser.add_argument("--optimizer", choices=("adam", "sgd"), default=None, help="default adam")
+    parser.add_argument("--lr", type=positive_float, default=None, help="learning rate (default 0.001)")
+    parser.add_argument("--momentum", type=unit_interval_float, default=None,
+                        help="momentum of sgd, in [0, 1) (default 0.9)")
+    parser.add_argument("--epochs", type=positive_int, default=None,
+                        help="default 3; with --resume, the total to reach (default: the run's own)")
+    parser.add_argument("--batch-size", type=positive_int, default=None, help="default 128")
+    parser.add_argument("--seed", type=non_negative_int, default=None,
+                        help="seeds initial weights and batch order (default 0)")
     parser.add_argument("--out", default=None, help="output folder (default: runs/<dataset>-<optimizer>-seed<seed>)")
+    parser.add_argument("--resume", metavar="DIR", default=None,
+                        help="continue the run whose checkpoint.npz is in DIR, writing into DIR; settings come "
+                             "from the checkpoint (options given must agree; --epochs may raise the total)")
     parser.add_argument("--data", default=None, help="folder holding the dataset files (or a <dataset>/ subfolder)")
     parser.add_argument("--limit-train", type=positive_int, default=None,
                         help="train on the first N training images only (for quick runs)")
     parser.add_argument("--limit-test", type=positive_int, default=None,
                         help="evaluate on the first N test images only (for quick runs)")
     parser.add_argument("--threads", type=positive_int, default=1,
-                        help="BLAS threads; small matmuls gain little from more and lose much on a busy machine")
+                        help="BLAS threads; small matmuls gain little from more and lose much on a busy machine "
+                             "(default 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--standardize", action="store_true",
+    parser.add_argument("--standardize", action="store_true", default=None,
                         help="standardise pixels / 255 with the training set's mean and std (helps Adam; "
                              "the default is pixels / 255, as the seeds do)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train, print each epoch, write the run folder; exit 1 with one line on a user error."""
-    return run_reporting_errors("train", lambda: _train(args))
+    """Train (or resume), print each epoch, write the run folder.
 
+    Ctrl-C prints one line saying what was kept and returns 130; user errors reach the command
+    line's handler (one ``error:`` line, exit 1).
+    """
+    from tinygrad_vn.train import TrainingInterrupted
 
-def _train(args: argparse.Namespace) -> int:
-    from tinygrad_vn.train import TrainConfig, fit
-
-    config = TrainConfig(dataset=args.dataset, layers=args.layers, activation=args.activation,
-                         optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, epochs=args.epochs,
-                         batch_size=args.batch_size, seed=args.seed, limit_train=args.limit_train,
-                         limit_test=args.limit_test, standardize=args.standardize)
-    out = args.out or f"runs/{args.dataset}-{args.optimizer}-seed{args.seed}"
-    fit(config, out=out, data_root=args.data, progress=not args.no_progress, threads=args.threads)
+    given = {name: getattr(args, name) for name in RUN_DEFAULTS if getattr(args, name) is not None}
+    try:
+        if args.resume is not None:
+            _resume(args, given)
+        else:
+            _train(args, given)
+    except TrainingInterrupted as stop:
+        line = f"tinygrad-vn train: {stop}"
+        if stop.completed:
+            line += f"; continue with: tinygrad-vn train --resume {stop.folder}"
+        print(line, file=sys.stderr)
+        return INTERRUPTED_EXIT_CODE
     return 0
+
+
+def _train(args: argparse.Namespace, given: dict[str, Any]) -> None:
+    from tinygrad_vn.train import TrainConfig, fit, prepare_output_folder
+
+    config = TrainConfig(**{**RUN_DEFAULTS, **given})
+    out = prepare_output_folder(args.out or f"runs/{config.dataset}-{config.optimizer}-seed{config.seed}", "--out")
+    fit(config, out=out, data_root=args.data, progress=not args.no_progress, threads=args.threads)
+
+
+def _resume(args: argparse.Namespace, given: dict[str, Any]) -> None:
+    from tinygrad_vn.train import CHECKPOINT_NAME, read_checkpoint, resume
+
+    folder = Path(args.resume)
+    if args.out is not None and Path(args.out).resolve() != folder.resolve():
+        raise ValueError(f"--out {args.out}: a resumed run writes into its own folder, {folder}")
+    path = folder / CHECKPOINT_NAME
+    if not path.is_file():
+        raise ValueError(f"--resume {folder}: no {CHECKPOINT_NAME} there (train writes one after every epoch)")
+    config = read_checkpoint(path).config
+    differing = [f"--{name.replace('_', '-')} {_shown(value)} (the run has {_shown(getattr(config, name))})"
+                 for name, value in given.items() if name != "epochs" and getattr(config, name) != value]
+    if differing:
+        report = "; ".join(differing)
+        raise ValueError(f"{report}: a resumed run keeps its own settings (only --epochs may raise the total)")
+    resume(folder, epochs=given.get("epochs"), data_root=args.data, progress=not args.no_progress,
+           threads=args.threads)
+
+
+def _shown(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
