@@ -151,7 +151,7 @@ GOOD = {"format": "tinygrad_vn.mlp/1", "layers": [784, 8, 10], "activation": "re
 
 
 @pytest.mark.parametrize(("metadata", "message"), [
-    ([784, 10**12, 10], "must be a JSON object"),
+    ([784, 10**12, 10], "JSON list, not an object"),
     ({**GOOD, "layers": [784, 10**12, 10]}, "the limit is 100,000,000"),
     ({**GOOD, "layers": ["784", "x", "10"]}, "must be positive integers"),
     ({**GOOD, "activation": "nope"}, "unknown activation"),

@@ -234,7 +234,7 @@ def test_resume_refuses_other_data_and_too_few_epochs(synthetic_data, tmp_path):
 def damaged(metadata: dict) -> list[tuple[str, dict, str]]:
     history = metadata["history"]
     return [
-        ("a list", [1, 2], "not a checkpoint"),
+        ("a list", [1, 2], "JSON list, not an object"),
         ("lr nan", {**metadata, "config": {**metadata["config"], "lr": float("nan")}}, "learning rate"),
         ("unknown field", {**metadata, "config": {**metadata["config"], "extra": 1}}, "exactly the fields"),
         ("huge layers", {**metadata, "config": {**metadata["config"], "layers": [784, 10**12, 10]}}, "parameters"),
@@ -273,8 +273,8 @@ MODEL_METADATA = {"format": "tinygrad_vn.mlp/1", "layers": [784, 8, 10], "activa
 
 
 @pytest.mark.parametrize(("metadata", "message"), [
-    ([784, 8, 10], "must be a JSON object"),
-    ("text", "must be a JSON object"),
+    ([784, 8, 10], "JSON list, not an object"),
+    ("text", "JSON str, not an object"),
     ({**MODEL_METADATA, "layers": [784, 10**12, 10]}, f"the limit is {MAX_PARAMETERS:,}"),
     ({**MODEL_METADATA, "layers": ["784", "8", "10"]}, "positive integers"),
     ({**MODEL_METADATA, "layers": [784, True, 10]}, "positive integers"),
