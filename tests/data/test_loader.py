@@ -341,3 +341,10 @@ def test_batch_size_none_matches_torchs(kind):
     assert ours == [to_plain(s, torch) for s in torch.utils.data.DataLoader(dataset, batch_size=None)]
     assert to_plain(default_convert(dataset[1]), torch) == to_plain(
         torch.utils.data.default_convert(dataset[1]), torch)
+
+
+def test_signatures_show_each_forms_parameters():
+    import inspect
+
+    assert list(inspect.signature(DataLoader).parameters)[:3] == ["dataset", "batch_size", "shuffle"]
+    assert list(inspect.signature(ArrayPairLoader).parameters)[:3] == ["x", "y", "batch_size"]

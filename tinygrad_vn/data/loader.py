@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections.abc
 import copy
+import inspect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -362,3 +363,13 @@ class ArrayPairLoader(DataLoader):
         for start in self._batch_starts():
             index = order[start : start + self.batch_size]  # type: ignore[operator]
             yield self.x[index], self.y[index]
+
+
+def _show_init_signature(cls: type) -> None:
+    """Make ``inspect.signature(cls)`` (help(), IDEs) show ``__init__``'s parameters, not ``__new__``'s catch-all."""
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    cls.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+
+
+_show_init_signature(DataLoader)
+_show_init_signature(ArrayPairLoader)
