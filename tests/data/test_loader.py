@@ -207,6 +207,7 @@ def test_the_utils_data_path_holds_the_same_objects():
 
     assert utils_data.DataLoader is DataLoader and utils_data.TensorDataset is TensorDataset
     assert utils_data.random_split is random_split and utils_data.Dataset is Dataset
+    assert tg.utils.data.DataLoader is DataLoader
 
 
 @pytest.mark.parametrize(("kwargs", "error", "message"), [
