@@ -8,7 +8,7 @@
 out the backprop equations the engine applied.
 """
 
-from . import data, functional, nn, optim, viz
+from . import data, functional, nn, optim, utils, viz
 from .autograd import Context, Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend, set_backend
 from .compile import CompiledStep, compile
@@ -59,6 +59,7 @@ __all__ = [
     "set_num_threads",
     "stack",
     "tensor",
+    "utils",
     "viz",
     "zeros",
     "zeros_like",

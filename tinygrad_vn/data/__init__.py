@@ -1,10 +1,12 @@
-"""Data utilities: feature scalers, the MNIST/Fashion-MNIST loader and mini-batch iteration."""
+"""Data utilities: datasets and loaders as ``torch.utils.data``'s, feature scalers, the MNIST/Fashion-MNIST files."""
 
-from .loader import DataLoader
+from .dataset import Dataset, Subset, TensorDataset, random_split
+from .loader import ArrayPairLoader, DataLoader, default_collate, default_convert
 from .mnist import DatasetNotFoundError, IDXFormatError, load_mnist, read_idx
 from .scalers import MinMaxScaler, StandardScaler
 
 __all__ = [
-    "DataLoader", "DatasetNotFoundError", "IDXFormatError", "MinMaxScaler", "StandardScaler", "load_mnist",
+    "ArrayPairLoader", "DataLoader", "Dataset", "DatasetNotFoundError", "IDXFormatError", "MinMaxScaler",
+    "StandardScaler", "Subset", "TensorDataset", "default_collate", "default_convert", "load_mnist", "random_split",
     "read_idx",
 ]
