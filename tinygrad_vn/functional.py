@@ -282,9 +282,11 @@ def _negative_log_likelihood(rows: Tensor, input: Tensor, target: Any, weight: A
     labels = _class_index_target(target, input, loss)
     weights = _class_weight(weight, input, rows.shape[1], loss)
     extra = () if weights is None else (weights,)
-    out = ops.NegativeLogLikelihood.apply(rows, labels.reshape(-1), *extra,
-                                          ignore_index=int(ignore_index), reduction=reduction,
-                                          label_smoothing=float(label_smoothing))
+    try:
+        out = ops.NegativeLogLikelihood.apply(rows, labels.reshape(-1), *extra, ignore_index=int(ignore_index),
+                                              reduction=reduction, label_smoothing=float(label_smoothing))
+    except ValueError as err:  # a label out of range: say which function saw it
+        raise ValueError(f"{loss}: {err}") from None
     return out.reshape(labels.shape) if reduction == "none" else out
 
 
@@ -304,7 +306,10 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
             and input._data.ndim == 2 and input._data.dtype.kind == "f" and type(ignore_index) is int):
         labels = target if isinstance(target, Tensor) else Tensor._from_op(np.asarray(target), None)
         if labels.dtype.kind in "iu" and labels.shape == input.shape[:1]:
-            return ops.CrossEntropy.apply(input, labels, reduction=reduction, ignore_index=ignore_index)
+            try:
+                return ops.CrossEntropy.apply(input, labels, reduction=reduction, ignore_index=ignore_index)
+            except ValueError as err:  # a label out of range: say which function saw it
+                raise ValueError(f"{loss}: {err}") from None
     _check_reduction(reduction, loss)
     _check_class_input(input, loss)
     _check_ignore_index(ignore_index, loss)
@@ -314,11 +319,18 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     if target_dtype.kind != "f":
         if weight is None and not label_smoothing and input.ndim != 2:
             labels = _class_index_target(target, input, loss)
-            out = ops.CrossEntropy.apply(_classes_last(input), labels.reshape(-1), reduction=reduction,
-                                         ignore_index=int(ignore_index))
+            try:
+                out = ops.CrossEntropy.apply(_classes_last(input), labels.reshape(-1), reduction=reduction,
+                                             ignore_index=int(ignore_index))
+            except ValueError as err:
+                raise ValueError(f"{loss}: {err}") from None
             return out.reshape(labels.shape) if reduction == "none" else out
         return _negative_log_likelihood(_classes_last(input).log_softmax(axis=-1), input, target, weight,
                                         ignore_index, reduction, label_smoothing, loss)
+    index_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    if tuple(np.shape(target)) == index_shape != input.shape:
+        raise TypeError(f"{loss}: class indices must be integers, got dtype {target_dtype} (class probabilities "
+                        f"must have the input's shape {input.shape})")
     probs = _target_like(target, input, loss)
     class_axis = 1 if input.ndim > 1 else 0
     classes = input.shape[class_axis]

@@ -19,13 +19,14 @@ from .module import Module
 
 
 def _optional_tensor(value: Any, name: str, owner: str) -> Tensor | None:
-    """A weight given as a Tensor (kept, shared) or array-like (copied into a tensor); None stays None."""
+    """A weight given as a Tensor (kept, shared) or array-like (copied into a tensor: an ndarray keeps its
+    dtype, a list becomes float32 as PyTorch's default); None stays None."""
     if value is None or isinstance(value, Tensor):
         return value
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{owner}: {name} must be numeric, got dtype {array.dtype}")
-    return Tensor(array.astype(np.float32) if array.dtype.kind != "f" else array)
+    return Tensor(value if isinstance(value, np.ndarray) else array.astype(np.float32))
 
 
 class _Loss(Module):

@@ -32,14 +32,14 @@ def expand_reduced_gradient(grad: np.ndarray, shape: tuple[int, ...], reduction:
     return out
 
 
-def check_class_indices(target: np.ndarray, classes: int, ignore_index: int, loss: str) -> np.ndarray:
+def check_class_indices(target: np.ndarray, classes: int, ignore_index: int) -> np.ndarray:
     """The mask of targets that count (not ``ignore_index``); raises on an index outside [0, classes)."""
     if target.dtype.kind not in "iu":
-        raise TypeError(f"{loss}: class indices must be integers, got dtype {target.dtype}")
+        raise TypeError(f"class indices must be integers, got dtype {target.dtype}")
     keep = target != ignore_index
     bad = keep & ((target < 0) | (target >= classes))
     if bad.any():
-        raise ValueError(f"{loss}: class labels must lie in [0, {classes}) (or equal ignore_index={ignore_index}); "
+        raise ValueError(f"class labels must lie in [0, {classes}) or equal ignore_index={ignore_index}; "
                          f"got {target[bad][:5].tolist()}")
     return keep
 
@@ -72,7 +72,7 @@ class CrossEntropy(Function):
             if losses is not None:
                 ctx.save_for_backward(probs, target)
                 return reduce_losses(losses, reduction)
-        keep = check_class_indices(target, logits.shape[1], ignore_index, "cross_entropy")
+        keep = check_class_indices(target, logits.shape[1], ignore_index)
         safe = np.where(keep, target, 0)
         losses, probs = backend.kernels.cross_entropy(logits, safe)
         losses = np.where(keep, losses, 0).astype(losses.dtype, copy=False)
@@ -109,7 +109,7 @@ class NegativeLogLikelihood(Function):
     def forward(ctx: Context, log_probs: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
                 ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0) -> np.ndarray:
         rows, classes = log_probs.shape
-        keep = check_class_indices(target, classes, ignore_index, "nll_loss")
+        keep = check_class_indices(target, classes, ignore_index)
         safe = np.where(keep, target, 0)
         class_weight = np.ones(classes, log_probs.dtype) if weight is None else weight
         row_weight = np.where(keep, class_weight[safe], 0).astype(log_probs.dtype, copy=False)
@@ -266,7 +266,7 @@ class SmoothL1(Function):
 
 
 class KLDivergence(Function):
-    """L = T ⊙ (ln T − X); dX = −dL ⊙ T, dT = dL ⊙ (ln T + 1 − X).
+    """L = T ⊙ ln T − T ⊙ X; dX = −dL ⊙ T, dT = dL ⊙ (1 + ln T − X).
 
     ``X`` holds log-probabilities and ``T`` probabilities; where T = 0 the loss is 0 and, as in
     PyTorch, dT is NaN (a negative T gives NaN). With ``log_target`` T holds log-probabilities too:
