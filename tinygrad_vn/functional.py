@@ -122,8 +122,15 @@ def _target_like(target: Any, prediction: Tensor, loss: str) -> Tensor:
     return target
 
 
+def _refuse_string_weight(weight: Any, name: str, loss: str) -> None:
+    if isinstance(weight, str):
+        raise TypeError(f"{loss}: {name} must hold numbers, got the string {weight!r}; the third argument is "
+                        "weight, as in PyTorch, so pass reduction= by keyword")
+
+
 def _elementwise_weight(weight: Any, input: Tensor, name: str, loss: str) -> Tensor:
     """A ``weight``/``pos_weight`` that must broadcast to the input's shape without growing it."""
+    _refuse_string_weight(weight, name, loss)
     weight = _tensor_like(weight, input)
     try:
         fits = np.broadcast_shapes(weight.shape, input.shape) == input.shape
@@ -216,6 +223,7 @@ def _class_weight(weight: Any, input: Tensor, classes: int, loss: str) -> Tensor
     """The (C,) class weights as a tensor of the input's dtype (None stays None); they take no gradient."""
     if weight is None:
         return None
+    _refuse_string_weight(weight, "weight", loss)
     weight = _tensor_like(weight, input)
     if weight.shape != (classes,):
         raise ValueError(f"{loss}: weight must hold one value per class, shape ({classes},), got shape "

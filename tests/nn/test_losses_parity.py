@@ -349,6 +349,8 @@ ERRORS = [
     (lambda: F.binary_cross_entropy_with_logits(leaf(WIDE), TARGETS, pos_weight=np.ones(2)), ValueError,
      r"pos_weight.*\(2,\).*\(6, 3\)"),
     (lambda: F.binary_cross_entropy_with_logits(leaf(WIDE), TARGETS[:, :1]), ValueError, r"\(6, 3\).*\(6, 1\)"),
+    (lambda: F.cross_entropy(leaf(SCORES), LABELS, "sum"), TypeError, "reduction= by keyword"),
+    (lambda: F.binary_cross_entropy(leaf(PROBS), TARGETS, "sum"), TypeError, "weight must hold numbers"),
     (lambda: nn.CrossEntropyLoss(reduction="avg"), ValueError, "CrossEntropyLoss: reduction"),
     (lambda: nn.KLDivLoss(reduction="avg"), ValueError, "batchmean"),
     (lambda: nn.HuberLoss(delta=-1.0), ValueError, "HuberLoss: delta"),
