@@ -5,11 +5,13 @@ Every loss takes ``reduction="mean" | "sum" | "none"``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from . import ops
+from .autograd import is_grad_enabled
 from .tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -77,9 +79,9 @@ def one_hot(labels: Any, num_classes: int) -> Tensor:
     return ops.OneHot.apply(labels, num_classes=num_classes)
 
 
-def _check_reduction(reduction: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+def _check_reduction(reduction: str, loss: str = "loss", allowed: tuple[str, ...] = REDUCTIONS) -> None:
+    if reduction not in allowed:
+        raise ValueError(f"{loss}: reduction must be one of {allowed}, got {reduction!r}")
 
 
 def _reduce(losses: Tensor, reduction: str) -> Tensor:
@@ -90,63 +92,281 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
     return losses
 
 
+def _check_input(input: Any, loss: str) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{loss}: input must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{loss}: input must be floating point, got dtype {input.dtype}")
+
+
+def _tensor_like(value: Any, like: Tensor) -> Tensor:
+    """``value`` as a tensor of ``like``'s dtype. Arrays and tensors are wrapped, not copied, and
+    converted by a recorded ``Cast`` when their dtype differs, so that a compiled step that takes
+    them as arguments sees each call's values."""
+    if isinstance(value, np.ndarray):
+        value = Tensor._from_op(value, None)
+    elif not isinstance(value, Tensor):
+        value = Tensor(np.asarray(value, dtype=like.dtype))
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"expected numbers, got dtype {value.dtype}")
+    if value.dtype != like.dtype:
+        value = value.astype(like.dtype)
+    return value
+
+
 def _target_like(target: Any, prediction: Tensor, loss: str) -> Tensor:
-    """``target`` as a tensor of the prediction's dtype. Arrays and tensors are wrapped, not copied, and
-    converted by a recorded ``Cast`` when their dtype differs, so that a compiled step that takes the
-    target as an argument sees each call's values."""
-    if isinstance(target, np.ndarray):
-        target = Tensor._from_op(target, None)
-    elif not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target, dtype=prediction.dtype))
-    if target.dtype != prediction.dtype:
-        target = target.astype(prediction.dtype)
+    """``target`` as a tensor of the prediction's dtype and shape (see :func:`_tensor_like`)."""
+    target = _tensor_like(target, prediction)
     if target.shape != prediction.shape:
         raise ValueError(f"{loss}: prediction has shape {prediction.shape} but target has shape {target.shape}")
     return target
 
 
-def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean squared error (pred − target)²."""
-    _check_reduction(reduction)
-    diff = pred - _target_like(target, pred, "mse_loss")
+def _refuse_string_weight(weight: Any, name: str, loss: str) -> None:
+    if isinstance(weight, str):
+        raise TypeError(f"{loss}: {name} must hold numbers, got the string {weight!r}; the third argument is "
+                        "weight, as in PyTorch, so pass reduction= by keyword")
+
+
+def _elementwise_weight(weight: Any, input: Tensor, name: str, loss: str) -> Tensor:
+    """A ``weight``/``pos_weight`` that must broadcast to the input's shape without growing it."""
+    _refuse_string_weight(weight, name, loss)
+    weight = _tensor_like(weight, input)
+    try:
+        fits = np.broadcast_shapes(weight.shape, input.shape) == input.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{loss}: {name} of shape {weight.shape} does not broadcast to the input's shape "
+                         f"{input.shape}")
+    return weight
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error (input − target)²."""
+    _check_reduction(reduction, "mse_loss")
+    _check_input(input, "mse_loss")
+    diff = input - _target_like(target, input, "mse_loss")
     return _reduce(diff * diff, reduction)
 
 
-def binary_cross_entropy(prob: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """−(y ln p + (1 − y) ln(1 − p)) on probabilities; finite even for p of exactly 0 or 1."""
-    _check_reduction(reduction)
-    if prob.data.size and not (np.minimum.reduce(prob.data, axis=None) >= 0
-                               and np.maximum.reduce(prob.data, axis=None) <= 1):  # NaN fails both, as in PyTorch
-        found = "NaN" if np.isnan(prob.data).any() else "values outside [0, 1]"
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error |input − target| (gradient 0 where they are equal, as PyTorch's)."""
+    _check_reduction(reduction, "l1_loss")
+    _check_input(input, "l1_loss")
+    return _reduce((input - _target_like(target, input, "l1_loss")).abs(), reduction)
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Huber loss: ½ d² for |d| ≤ delta, else delta (|d| − ½ delta), with d = input − target."""
+    _check_reduction(reduction, "huber_loss")
+    _check_input(input, "huber_loss")
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    target = _target_like(target, input, "huber_loss")
+    return _reduce(ops.Huber.apply(input, target, delta=float(delta)), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1: ½ d² / beta for |d| < beta, else |d| − ½ beta; beta = 0 is the L1 loss."""
+    _check_reduction(reduction, "smooth_l1_loss")
+    _check_input(input, "smooth_l1_loss")
+    if not beta >= 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta!r}")
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    target = _target_like(target, input, "smooth_l1_loss")
+    return _reduce(ops.SmoothL1.apply(input, target, beta=float(beta)), reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+    """−w (y ln p + (1 − y) ln(1 − p)) on probabilities; finite even for p of exactly 0 or 1.
+
+    ``weight`` rescales each element's loss (it broadcasts to the input's shape); "mean" still
+    divides by the number of elements, as PyTorch does.
+    """
+    _check_reduction(reduction, "binary_cross_entropy")
+    _check_input(input, "binary_cross_entropy")
+    if input.data.size and not (np.minimum.reduce(input.data, axis=None) >= 0
+                                and np.maximum.reduce(input.data, axis=None) <= 1):  # NaN fails both, as in PyTorch
+        found = "NaN" if np.isnan(input.data).any() else "values outside [0, 1]"
         raise ValueError(f"binary_cross_entropy: predictions must be probabilities in [0, 1], found {found} "
                          "(use binary_cross_entropy_with_logits for raw scores)")
-    losses = ops.BinaryCrossEntropy.apply(prob, _target_like(target, prob, "binary_cross_entropy"))
+    losses = ops.BinaryCrossEntropy.apply(input, _target_like(target, input, "binary_cross_entropy"))
+    if weight is not None:
+        losses = losses * _elementwise_weight(weight, input, "weight", "binary_cross_entropy")
     return _reduce(losses, reduction)
 
 
-def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Binary cross-entropy of σ(logits), fused and stable for any logit."""
-    _check_reduction(reduction)
-    target = _target_like(target, logits, "binary_cross_entropy_with_logits")
-    return _reduce(ops.BinaryCrossEntropyWithLogits.apply(logits, target), reduction)
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean",
+                                     pos_weight: Any = None) -> Tensor:
+    """Binary cross-entropy of σ(input), fused and stable for any logit.
 
-
-def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Softmax cross-entropy of (N, C) ``logits`` (or (C,) for one sample).
-
-    ``target`` is either (N,) integer class indices or an (N, C) one-hot / probability array.
+    ``weight`` rescales each element's loss; ``pos_weight`` (e.g. one value per class, broadcast
+    along the last axis) weighs the positive term −y ln σ(z): above 1 it favours recall.
     """
-    _check_reduction(reduction)
-    if logits.ndim not in (1, 2):
-        raise ValueError(f"cross_entropy: logits must be (N, C) or (C,), got shape {logits.shape}")
-    target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if target_array.dtype.kind == "f":
-        probs = _target_like(target, logits, "cross_entropy")
-        return _reduce(-(probs * logits.log_softmax(axis=-1)).sum(axis=-1), reduction)
-    labels = target if isinstance(target, Tensor) else Tensor._from_op(target_array, None)
-    if logits.ndim == 1:
-        return cross_entropy(logits.reshape(1, -1), labels.reshape(1), reduction).reshape(())
-    if target_array.shape != (logits.shape[0],):
-        raise ValueError(f"cross_entropy: logits of shape {logits.shape} need class indices of shape "
-                         f"({logits.shape[0]},), got {target_array.shape}")
-    return ops.CrossEntropy.apply(logits, labels, reduction=reduction)
+    loss = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, loss)
+    _check_input(input, loss)
+    target = _target_like(target, input, loss)
+    if pos_weight is None:
+        losses = ops.BinaryCrossEntropyWithLogits.apply(input, target)
+    else:
+        pos_weight = _elementwise_weight(pos_weight, input, "pos_weight", loss)
+        losses = ops.BinaryCrossEntropyWithLogitsPosWeight.apply(input, target, pos_weight)
+    if weight is not None:
+        losses = losses * _elementwise_weight(weight, input, "weight", loss)
+    return _reduce(losses, reduction)
+
+
+def _class_weight(weight: Any, input: Tensor, classes: int, loss: str) -> Tensor | None:
+    """The (C,) class weights as a tensor of the input's dtype (None stays None); they take no gradient."""
+    if weight is None:
+        return None
+    _refuse_string_weight(weight, "weight", loss)
+    weight = _tensor_like(weight, input)
+    if weight.shape != (classes,):
+        raise ValueError(f"{loss}: weight must hold one value per class, shape ({classes},), got shape "
+                         f"{weight.shape}")
+    if weight.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"{loss}: a class weight that requires grad is not supported (PyTorch has no "
+                           "gradient for it either); pass weight.detach()")
+    return weight
+
+
+def _class_index_target(target: Any, input: Tensor, loss: str) -> Tensor:
+    """Integer class indices of the shape ``input`` needs: () for (C,), (N,) for (N, C), (N, d1, …) for
+    (N, C, d1, …)."""
+    labels = target if isinstance(target, Tensor) else Tensor._from_op(np.asarray(target), None)
+    expected = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{loss}: class indices must be integers, got dtype {labels.dtype} (class probabilities "
+                        f"must be floating point of the input's shape {input.shape})")
+    if labels.shape != expected:
+        raise ValueError(f"{loss}: input of shape {input.shape} needs class indices of shape {expected}, "
+                         f"got {labels.shape}")
+    return labels
+
+
+def _classes_last(input: Tensor) -> Tensor:
+    """(N, C, d1, …) as (N·d1·…, C), (C,) as (1, C): the rows-of-classes layout the fused ops take."""
+    if input.ndim == 1:
+        return input.reshape(1, -1)
+    if input.ndim == 2:
+        return input
+    moved = input.transpose(0, *range(2, input.ndim), 1)
+    return moved.reshape(-1, input.shape[1])
+
+
+def _check_class_input(input: Any, loss: str) -> None:
+    _check_input(input, loss)
+    if input.ndim == 0:
+        raise ValueError(f"{loss}: input must be (C,), (N, C) or (N, C, d1, ...) scores, got a 0-d tensor")
+
+
+def _check_ignore_index(ignore_index: Any, loss: str) -> None:
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"{loss}: ignore_index must be an integer, got {ignore_index!r}")
+
+
+def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities ``input`` at the class indices ``target``.
+
+    Shapes as PyTorch's: (C,) with a 0-d target, (N, C) with (N,), (N, C, d1, …) with (N, d1, …).
+    ``weight`` (C,) rescales each class; targets equal to ``ignore_index`` count for nothing. With
+    weights, "mean" divides by the summed weights of the counted targets (NaN if every one is ignored).
+    """
+    _check_reduction(reduction, "nll_loss")
+    _check_class_input(input, "nll_loss")
+    _check_ignore_index(ignore_index, "nll_loss")
+    return _negative_log_likelihood(_classes_last(input), input, target, weight, ignore_index, reduction, 0.0,
+                                    "nll_loss")
+
+
+def _negative_log_likelihood(rows: Tensor, input: Tensor, target: Any, weight: Any, ignore_index: int,
+                             reduction: str, label_smoothing: float, loss: str) -> Tensor:
+    """The NLL op on ``rows``, the (M, C) log-probabilities laid out from ``input`` by :func:`_classes_last`."""
+    labels = _class_index_target(target, input, loss)
+    weights = _class_weight(weight, input, rows.shape[1], loss)
+    extra = () if weights is None else (weights,)
+    try:
+        out = ops.NegativeLogLikelihood.apply(rows, labels.reshape(-1), *extra, ignore_index=int(ignore_index),
+                                              reduction=reduction, label_smoothing=float(label_smoothing))
+    except ValueError as err:  # a label out of range: say which function saw it
+        raise ValueError(f"{loss}: {err}") from None
+    return out.reshape(labels.shape) if reduction == "none" else out
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of scores ``input``, as PyTorch's ``cross_entropy``.
+
+    Shapes: (C,), (N, C) or (N, C, d1, …), classes on axis 1. ``target`` holds either integer class
+    indices ((), (N,) or (N, d1, …)) or floating-point class probabilities of the input's shape.
+    ``weight`` (C,) rescales each class, targets equal to ``ignore_index`` count for nothing (class
+    indices only), and ``label_smoothing`` ε mixes each target with the uniform distribution, (1 − ε)
+    y + ε / C. "mean" over class indices divides by the summed weights of the counted targets.
+    With the defaults and (N, C) input this is one fused op (``ops.CrossEntropy``), the training hot path.
+    """
+    loss = "cross_entropy"
+    if (weight is None and not label_smoothing and reduction in REDUCTIONS and isinstance(input, Tensor)
+            and input._data.ndim == 2 and input._data.dtype.kind == "f" and type(ignore_index) is int):
+        labels = target if isinstance(target, Tensor) else Tensor._from_op(np.asarray(target), None)
+        if labels.dtype.kind in "iu" and labels.shape == input.shape[:1]:
+            try:
+                return ops.CrossEntropy.apply(input, labels, reduction=reduction, ignore_index=ignore_index)
+            except ValueError as err:  # a label out of range: say which function saw it
+                raise ValueError(f"{loss}: {err}") from None
+    _check_reduction(reduction, loss)
+    _check_class_input(input, loss)
+    _check_ignore_index(ignore_index, loss)
+    if isinstance(label_smoothing, bool) or not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{loss}: label_smoothing must lie in [0, 1], got {label_smoothing!r}")
+    target_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
+    if target_dtype.kind != "f":
+        if weight is None and not label_smoothing and input.ndim != 2:
+            labels = _class_index_target(target, input, loss)
+            try:
+                out = ops.CrossEntropy.apply(_classes_last(input), labels.reshape(-1), reduction=reduction,
+                                             ignore_index=int(ignore_index))
+            except ValueError as err:
+                raise ValueError(f"{loss}: {err}") from None
+            return out.reshape(labels.shape) if reduction == "none" else out
+        return _negative_log_likelihood(_classes_last(input).log_softmax(axis=-1), input, target, weight,
+                                        ignore_index, reduction, label_smoothing, loss)
+    index_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
+    if tuple(np.shape(target)) == index_shape != input.shape:
+        raise TypeError(f"{loss}: class indices must be integers, got dtype {target_dtype} (class probabilities "
+                        f"must have the input's shape {input.shape})")
+    probs = _target_like(target, input, loss)
+    class_axis = 1 if input.ndim > 1 else 0
+    classes = input.shape[class_axis]
+    if label_smoothing:
+        probs = probs * (1 - label_smoothing) + label_smoothing / classes
+    weights = _class_weight(weight, input, classes, loss)
+    if weights is not None:
+        probs = probs * weights.reshape(classes, *([1] * (input.ndim - class_axis - 1)))
+    return _reduce(-(probs * input.log_softmax(axis=class_axis)).sum(axis=class_axis), reduction)
+
+
+KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+
+
+def kl_div(input: Tensor, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence Σ target (ln target − input), ``input`` holding log-probabilities.
+
+    ``log_target=True`` takes the target as log-probabilities too. "batchmean" (the divergence per
+    sample) divides the sum by the batch size, input.shape[0]; "mean" divides by every element and,
+    as PyTorch, warns that this is not the divergence's definition.
+    """
+    _check_reduction(reduction, "kl_div", KL_REDUCTIONS)
+    _check_input(input, "kl_div")
+    if reduction == "mean":
+        warnings.warn("kl_div: reduction='mean' divides the sum by the number of elements (batch size times "
+                      "classes); the KL divergence per sample is reduction='batchmean'", UserWarning, stacklevel=2)
+    losses = ops.KLDivergence.apply(input, _target_like(target, input, "kl_div"), log_target=bool(log_target))
+    if reduction == "batchmean":
+        total = losses.sum()
+        return total / input.shape[0] if input.ndim else total
+    return _reduce(losses, reduction)

@@ -1,4 +1,4 @@
-"""Neural-network building blocks: modules, containers, parameters, layers, activations and initialisers."""
+"""Neural-network building blocks: modules, containers, parameters, layers, activations, losses and initialisers."""
 
 from . import init
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
@@ -18,11 +18,23 @@ from .layers import (
     Tanh,
     mlp,
 )
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module, Sequential, UnregisteredModuleWarning
 from .parameter import Parameter
 
 __all__ = [
-    "ACTIVATIONS", "ELU", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Maxout", "Module", "ModuleDict",
-    "ModuleList", "Parameter", "ParameterDict", "ParameterList", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax",
+    "ACTIVATIONS", "ELU", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "Identity", "KLDivLoss",
+    "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Maxout", "Module", "ModuleDict", "ModuleList", "NLLLoss",
+    "Parameter", "ParameterDict", "ParameterList", "ReLU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax",
     "Swish", "Tanh", "UnregisteredModuleWarning", "init", "mlp",
 ]

@@ -2,7 +2,8 @@
 
 - :mod:`.elementwise`: ``+ − × ÷ **``, maximum, negation, exp, log, sqrt, abs, casts, clamp, comparisons
 - :mod:`.activations`: sigmoid, tanh, ReLU, leaky ReLU, ELU, swish, softmax, log-softmax
-- :mod:`.losses`: cross-entropy (softmax fused), binary cross-entropy (with logits), one-hot labels
+- :mod:`.losses`: cross-entropy (softmax fused), negative log-likelihood, binary cross-entropy (with logits,
+  pos_weight), Huber, smooth L1, KL divergence, one-hot labels
 - :mod:`.reductions`: sum, mean, max, min, argmax
 - :mod:`.movement`: reshape, transpose, getitem, setitem, concatenate, detach, copy
 - :mod:`.matrix`: matmul and the fused Linear + activation node
@@ -35,8 +36,14 @@ from .elementwise import (
 from .losses import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
+    BinaryCrossEntropyWithLogitsPosWeight,
     CrossEntropy,
+    Huber,
+    KLDivergence,
+    NegativeLogLikelihood,
     OneHot,
+    SmoothL1,
+    check_class_indices,
     expand_reduced_gradient,
     reduce_losses,
 )
@@ -45,9 +52,11 @@ from .movement import Concatenate, Copy, Detach, GetItem, Reshape, SetItem, Tran
 from .reductions import ArgMax, Max, Mean, Min, Sum, normalize_axes
 
 __all__ = [
-    "ELU", "FUSED_LINEAR", "Abs", "Add", "ArgMax", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "Cast",
-    "Clamp", "Compare", "Concatenate", "Context", "Copy", "CrossEntropy", "Detach", "Div", "Exp", "Function",
-    "FusedLinear", "GetItem", "LeakyReLU", "Log", "LogSoftmax", "MatMul", "Max", "Maximum", "Mean", "Min", "Mul",
-    "Neg", "OneHot", "Pow", "ReLU", "Reshape", "SetItem", "Sigmoid", "Softmax", "Sqrt", "Sub", "Sum", "Swish", "Tanh",
-    "Transpose", "broadcasting", "expand_reduced_gradient", "normalize_axes", "reduce_losses", "unbroadcast",
+    "ELU", "FUSED_LINEAR", "Abs", "Add", "ArgMax", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
+    "BinaryCrossEntropyWithLogitsPosWeight", "Cast", "Clamp", "Compare", "Concatenate", "Context", "Copy",
+    "CrossEntropy", "Detach", "Div", "Exp", "Function", "FusedLinear", "GetItem", "Huber", "KLDivergence", "LeakyReLU",
+    "Log", "LogSoftmax", "MatMul", "Max", "Maximum", "Mean", "Min", "Mul", "Neg", "NegativeLogLikelihood", "OneHot",
+    "Pow", "ReLU", "Reshape", "SetItem", "Sigmoid", "SmoothL1", "Softmax", "Sqrt", "Sub", "Sum", "Swish", "Tanh",
+    "Transpose", "broadcasting", "check_class_indices", "expand_reduced_gradient", "normalize_axes", "reduce_losses",
+    "unbroadcast",
 ]
