@@ -12,7 +12,7 @@ import pytest
 
 import tinygrad_vn as tg
 from tinygrad_vn import train as train_module
-from tinygrad_vn.data.loader import DataLoader
+from tinygrad_vn.data.loader import ArrayPairLoader
 from tinygrad_vn.serialization import CheckpointError, load_metadata
 from tinygrad_vn.train import (
     CHECKPOINT_NAME,
@@ -78,7 +78,7 @@ def test_a_checkpoint_is_written_after_every_epoch(synthetic_data, tmp_path):
     assert not list(tmp_path.glob(".*.part"))
 
 
-class StopIn(DataLoader):
+class StopIn(ArrayPairLoader):
     """A loader that, in epoch ``epoch`` at step ``step``, raises ``error`` or poisons the batch with NaN."""
 
     def __init__(self, *args, epoch: int, step: int, error: type[BaseException] | None, **kwargs) -> None:
