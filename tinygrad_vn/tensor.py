@@ -7,7 +7,7 @@ itself holds only its array, its gradient, and the context of the op that produc
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,10 +17,12 @@ from .autograd import (
     _MUTATIONS,
     _REBASED,
     Context,
+    RemovableHandle,
     backward,
     bump_version,
     current_tracer,
     is_grad_enabled,
+    register_hook,
     replayed,
     version_of,
 )
@@ -291,6 +293,25 @@ class Tensor:
         return int(self.item())
 
     __hash__ = object.__hash__
+
+    # ------------------------------------------------------------------ parity: autograd
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` whenever backward computes this tensor's gradient; a returned Tensor replaces it.
+
+        ``grad`` is a read-only Tensor; the replacement must keep its shape and dtype. On a leaf the hook
+        runs before the gradient is added into ``.grad``; on an intermediate tensor, before it flows on
+        to the inputs. Returns a handle whose ``remove()`` takes the hook off (as PyTorch's).
+
+        >>> import tinygrad_vn as tg
+        >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> handle = w.register_hook(lambda g: g * 10)
+        >>> (w * w).sum().backward()
+        >>> w.grad.tolist()
+        [20.0, 40.0]
+        >>> handle.remove()
+        """
+        return register_hook(self, hook)
 
     # ------------------------------------------------------------------ arithmetic
 
