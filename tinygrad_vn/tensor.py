@@ -16,12 +16,14 @@ from . import ops
 from .autograd import (
     _MUTATIONS,
     _REBASED,
+    _TENSOR_HOOKS,
     Context,
     RemovableHandle,
     backward,
     bump_version,
     current_tracer,
     is_grad_enabled,
+    move_gradient_hooks,
     register_hook,
     replayed,
     version_of,
@@ -487,6 +489,8 @@ class Tensor:
                 "supported, its base would not see the change in backward; apply it to a .clone() instead")
         before = Tensor._from_op(self._data, self._ctx)  # the node this tensor was, now the op's first input
         before.name, before._vc = self.name, version_of(self)
+        if _TENSOR_HOOKS:
+            move_gradient_hooks(self, before)  # hooks registered so far see the gradient of the old values
         ctx = Context(fn, (before, *operands), attrs)
         ctx.needs_input_grad = tuple([t.requires_grad for t in ctx.parents])
         self._write(name, fn.forward(ctx, self._data.copy(), *[o._data for o in operands], **attrs))
