@@ -895,10 +895,14 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     order = _combined_order(outputs)
     wanted = {id(t) for t in inputs}
     needed: set[int] = set()  # tensors on a path to an input: the only ones the walk must go through
+    ends = []  # intermediate inputs with no input below them: the walk stops there, as at a leaf
     for tensor in order:
         ctx = tensor._ctx
-        if id(tensor) in wanted or (ctx is not None and any(id(p) in needed for p in ctx.parents)):
+        through = ctx is not None and any(id(p) in needed for p in ctx.parents)
+        if through or id(tensor) in wanted:
             needed.add(id(tensor))
+            if ctx is not None and not through:
+                ends.append((tensor, ctx))
     if not allow_unused:
         for k, tensor in enumerate(inputs):
             if id(tensor) not in needed:
@@ -909,9 +913,13 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     handles = [add_gradient_hook(tensor, functools.partial(captured.__setitem__, id(tensor)), "tg.autograd.grad",
                                  lasting=False) for tensor in {id(t): t for t in inputs}.values()]
     try:
+        for tensor, _ in ends:
+            tensor._ctx = None
         walk_backward(outputs[0], seeds[0], [t for t in order if id(t) in needed], bool(retain_graph),
                       accumulate=_no_accumulation, more_roots=list(zip(outputs[1:], seeds[1:])))
     finally:
+        for tensor, ctx in ends:
+            tensor._ctx = ctx
         for handle in handles:
             handle.remove()
     results: list[Any] = []

@@ -417,12 +417,11 @@ class Sequential(_ModuleSequence):
         """
         layers, i = self._items, 0
         while i < len(layers):
-            layer = layers[i]
-            fuse = getattr(layer, "forward_fused", None) if self.fuse and layer._module_hooks is None else None
-            following = layers[i + 1] if i + 1 < len(layers) else None
-            if following is not None and following._module_hooks is not None:
-                following = None
-            result = fuse(x, following) if fuse is not None else None
+            fuse = getattr(layers[i], "forward_fused", None) if self.fuse else None
+            result = None
+            if fuse is not None and layers[i]._module_hooks is None:
+                following = layers[i + 1] if i + 1 < len(layers) else None
+                result = fuse(x, following if following is None or following._module_hooks is None else None)
             if result is None:
                 x, i = layers[i](x), i + 1
             else:
