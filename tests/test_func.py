@@ -1,4 +1,4 @@
-"""tg.func.grad / value_and_grad: gradients as functions, JAX and torch.func style, that leave the caller's .grad alone."""
+"""tg.func.grad / value_and_grad: gradients as functions (JAX, torch.func style) that leave the caller's .grad alone."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_bad_uses_are_refused_clearly():
         tg.func.grad(lambda x: x, argnums="0")
     with pytest.raises(ValueError, match="names an argument twice"):
         tg.func.grad(lambda x: x, argnums=(0, 0))
-    with pytest.raises(TypeError, match="argument 1.*1 positional argument"):
+    with pytest.raises(TypeError, match=r"argument 1.*1 positional argument"):
         tg.func.grad(lambda x: x, argnums=1)(1.0)
     with pytest.raises(RuntimeError, match=r"scalar \(0-d\) Tensor, got shape \(2,\)"):
         tg.func.grad(lambda x: x * 2)([1.0, 2.0])

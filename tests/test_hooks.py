@@ -151,8 +151,8 @@ def test_full_backward_hook_with_several_inputs_and_outputs_replaces_grad_input(
     module.register_full_backward_hook(hook)
     a, b, c = (tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([3.0, 4.0], requires_grad=True),
                tg.tensor([1.0, 1.0], requires_grad=True))
-    product, total = module(a, b * c, 2.0)
-    (product.sum() + a.sum() + b.sum()).backward()  # total is unused; a and b are also used outside the module
+    product, _ = module(a, b * c, 2.0)
+    (product.sum() + a.sum() + b.sum()).backward()  # the sum is unused; a and b are also used outside the module
     assert calls == [([[6.0, 8.0], [2.0, 4.0], None], [[1.0, 1.0], None])]
     assert a.grad.tolist() == [1.0, 1.0]  # the module's share replaced by zeros, the outside use kept
     assert c.grad.tolist() == [6.0, 16.0] and b.grad.tolist() == [3.0, 5.0]
@@ -170,7 +170,7 @@ def test_full_backward_hook_wrong_returns_are_refused():
     module = _Two()
     module.register_full_backward_hook(lambda m, gi, go: (gi[0],))
     a = tg.tensor([1.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="returned 1 gradients.*3 positional arguments"):
+    with pytest.raises(RuntimeError, match=r"returned 1 gradients.*3 positional arguments"):
         module(a, a, 1.0)[0].sum().backward()
 
 

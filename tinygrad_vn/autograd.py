@@ -930,7 +930,8 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
             if not allow_unused:
                 raise RuntimeError(f"tg.autograd.grad: no gradient reached inputs[{k}] (shape {tensor.shape}): "
                                    "the ops between it and the outputs pass none; pass allow_unused=True")
-            results.append(type(tensor)._op_base._from_op(np.zeros_like(tensor.data), None) if materialize_grads else None)
+            zeros = np.zeros_like(tensor.data) if materialize_grads else None
+            results.append(None if zeros is None else type(tensor)._op_base._from_op(zeros, None))
             continue
         flags = found.flags
         if (id(found) in given_out or found.dtype != tensor.dtype or not (flags.owndata and flags.writeable)):
