@@ -8,7 +8,7 @@
 out the backprop equations the engine applied.
 """
 
-from . import data, functional, nn, optim, utils, viz
+from . import autograd, data, func, functional, nn, optim, utils, viz
 from .autograd import Context, Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend, set_backend
 from .compile import CompiledStep, compile
@@ -29,6 +29,7 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "arange",
+    "autograd",
     "compile",
     "concatenate",
     "data",
@@ -36,6 +37,7 @@ __all__ = [
     "explain",
     "float32",
     "float64",
+    "func",
     "functional",
     "get_backend",
     "get_num_threads",

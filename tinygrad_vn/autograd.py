@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -395,6 +397,8 @@ def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = Fal
         walk_backward(root, seed, order, retain_graph, hook)
         return
     tracer.check_gradients("the next backward()")
+    if _TENSOR_HOOKS:
+        refuse_hooks_in_compiled_step(order)
     facts: dict[int, tuple[Any, ...]] = {}
 
     def note(tensor: Any, grad_out: np.ndarray, input_grads: tuple[Any, ...]) -> None:
@@ -414,17 +418,32 @@ def backward(root: Any, grad: np.ndarray | None = None, retain_graph: bool = Fal
 
 
 def walk_backward(root: Any, seed: np.ndarray, order: list[Any], retain_graph: bool = False,
-                  hook: BackwardHook | None = None) -> None:
-    """The backward pass proper: ``seed`` flows from ``root`` along ``order`` (``topological_order(root)``)."""
+                  hook: BackwardHook | None = None, accumulate: Callable[..., None] | None = None,
+                  more_roots: Sequence[tuple[Any, np.ndarray]] = ()) -> None:
+    """The backward pass proper: ``seed`` flows from ``root`` along ``order`` (``topological_order(root)``).
+
+    Each tensor's gradient, once complete, goes through its gradient hooks (``register_hook``), then
+    into ``.grad`` for leaves and tensors that retain it, through ``accumulate`` (default: summed into
+    ``.grad``; :func:`grad` passes one that does nothing). ``more_roots`` seeds further outputs.
+    """
     grads: dict[int, np.ndarray] = {id(root): seed}
     handed_out = {id(seed)}  # arrays that a caller or a .grad already holds
+    for other, other_seed in more_roots:
+        key = id(other)
+        grads[key] = grads[key] + other_seed if key in grads else other_seed
+        handed_out.add(id(other_seed))
+    if accumulate is None:
+        accumulate = _accumulate_into_grad
+    hooked = _TENSOR_HOOKS  # empty (false) unless some tensor has a gradient hook
     for tensor in reversed(order):
         g = grads.pop(id(tensor), None)
         if g is None:
             continue
+        if hooked and id(tensor) in hooked:
+            g = _run_gradient_hooks(hooked[id(tensor)], g)
         ctx = tensor._ctx
         if ctx is None or tensor._retains_grad:
-            _accumulate_into_grad(tensor, g, handed_out)
+            accumulate(tensor, g, handed_out)
             if ctx is None:
                 continue
         if ctx.released:
@@ -561,6 +580,10 @@ def _accumulate_into_grad(tensor: Any, grad: np.ndarray, handed_out: set[int]) -
             tensor._grad = type(tensor)._from_op(existing + grad.astype(tensor.data.dtype, copy=False), None)
 
 
+def _no_accumulation(tensor: Any, grad: np.ndarray, handed_out: set[int]) -> None:
+    """What :func:`grad` accumulates into ``.grad``: nothing."""
+
+
 class FreedTensor:
     """What a graph keeps of an intermediate tensor after backward freed its values: shape, dtype, name, node.
 
@@ -638,3 +661,292 @@ def free_graph(order: list[Any]) -> None:
 def is_freed(tensor: Any) -> bool:
     """Whether ``tensor`` is a stand-in whose values backward freed."""
     return isinstance(tensor, FreedTensor)
+
+
+# ----------------------------------------------------------------------------- gradient hooks
+# A hook on a tensor's gradient runs when the backward walk has summed that gradient, before it goes
+# into a leaf's .grad or on through the op that made the tensor. Hooks live in one table keyed by the
+# tensor's id (so tensors pay nothing, and the walk checks one empty dict, until a hook exists); a
+# finalizer drops a tensor's entry when the tensor goes away.
+
+GradientHook = Callable[[np.ndarray], "np.ndarray | None"]
+
+
+class _HookTable(dict):  # type: ignore[type-arg]
+    """One tensor's gradient hooks, by handle number: ``(hook on arrays, what registered it)``."""
+
+    __slots__ = ("finalizer", "key")
+
+
+_TENSOR_HOOKS: dict[int, _HookTable] = {}
+_hook_numbers = itertools.count()
+
+
+class RemovableHandle:
+    """What registering a hook returns: ``handle.remove()`` takes the hook off (a second call does nothing).
+
+    It is also a context manager that removes the hook when the block ends, as PyTorch's is.
+    """
+
+    __slots__ = ("_after_remove", "_hooks", "_number")
+
+    def __init__(self, hooks: dict[int, Any], number: int, after_remove: Callable[[], None] | None = None) -> None:
+        self._hooks: dict[int, Any] | None = hooks
+        self._number = number
+        self._after_remove = after_remove
+
+    def remove(self) -> None:
+        """Take the hook off; later backward passes or calls no longer run it."""
+        hooks, self._hooks = self._hooks, None
+        if hooks is not None:
+            hooks.pop(self._number, None)
+            if self._after_remove is not None:
+                self._after_remove()
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def add_gradient_hook(tensor: Any, hook: GradientHook, label: str, lasting: bool = True) -> RemovableHandle:
+    """Run ``hook(gradient array)`` each time backward computes ``tensor``'s gradient; a returned array replaces it.
+
+    ``label`` says what registered it (for error messages). With ``lasting`` false the caller promises
+    to remove it before ``tensor`` goes away, and no finalizer is set up.
+    """
+    key = id(tensor)
+    table = _TENSOR_HOOKS.get(key)
+    if table is None:
+        table = _TENSOR_HOOKS[key] = _HookTable()
+        table.key = key
+        table.finalizer = weakref.finalize(tensor, _forget_hooks, table) if lasting else None
+    elif lasting and table.finalizer is None:
+        table.finalizer = weakref.finalize(tensor, _forget_hooks, table)
+    number = next(_hook_numbers)
+    table[number] = (hook, label)
+    return RemovableHandle(table, number, functools.partial(_tidy_hooks, table))
+
+
+def _forget_hooks(table: _HookTable) -> None:
+    if _TENSOR_HOOKS.get(table.key) is table:
+        del _TENSOR_HOOKS[table.key]
+
+
+def _tidy_hooks(table: _HookTable) -> None:
+    """After a removal: drop a table left empty, so that the walk sees no hooks again."""
+    if not table:
+        _forget_hooks(table)
+        if table.finalizer is not None:
+            table.finalizer.detach()
+            table.finalizer = None
+
+
+def move_gradient_hooks(source: Any, target: Any) -> None:
+    """Give ``source``'s hooks to ``target``: an in-place op keeps them on the node the tensor was before it
+    (they see the gradient with respect to the old values, as in PyTorch)."""
+    table = _TENSOR_HOOKS.pop(id(source), None)
+    if table is None:
+        return
+    if table.finalizer is not None:
+        table.finalizer.detach()
+        table.finalizer = weakref.finalize(target, _forget_hooks, table)
+    table.key = id(target)
+    _TENSOR_HOOKS[table.key] = table
+
+
+def _run_gradient_hooks(table: _HookTable, grad: np.ndarray) -> np.ndarray:
+    for hook, _ in list(table.values()):
+        replaced = hook(grad)
+        if replaced is not None:
+            grad = replaced
+    return grad
+
+
+def register_hook(tensor: Any, hook: Callable[[Any], Any]) -> RemovableHandle:
+    """``tensor.register_hook(hook)``: ``hook(grad)`` gets the gradient as a read-only Tensor and may return
+    a Tensor of the same shape and dtype to use instead (see ``Tensor.register_hook``)."""
+    if not callable(hook):
+        raise TypeError(f"register_hook needs a function hook(grad), got a {type(hook).__name__}")
+    if not tensor.requires_grad:
+        raise RuntimeError(f"cannot register a hook on a tensor that does not require grad (shape {tensor.shape}); "
+                           "create it with requires_grad=True, or hook a tensor computed from one")
+    tensor_type = type(tensor)._op_base
+    name = getattr(hook, "__qualname__", type(hook).__name__)
+
+    def run(grad: np.ndarray) -> np.ndarray | None:
+        shown = grad.view()
+        shown.flags.writeable = False  # one array may be several tensors' gradient: a hook must not edit it
+        given = tensor_type._from_op(shown, None)
+        result = hook(given)
+        if result is None or result is given:
+            return None
+        if not isinstance(result, tensor_type):
+            raise TypeError(f"gradient hook {name!r} returned a {type(result).__name__}; it must return a Tensor "
+                            "(the new gradient) or None")
+        if result.shape != grad.shape:
+            raise RuntimeError(f"gradient hook {name!r} changed the gradient's shape from {grad.shape} to "
+                               f"{result.shape}")
+        if result.dtype != grad.dtype:
+            raise RuntimeError(f"gradient hook {name!r} changed the gradient's dtype from {grad.dtype} to "
+                               f"{result.dtype}; convert it back (e.g. .astype(grad.dtype))")
+        return np.array(result._data)  # its own copy: the hook's tensor may live on elsewhere
+
+    return add_gradient_hook(tensor, run, f"a gradient hook ({name}) on a tensor of shape {tensor.shape}")
+
+
+def refuse_hooks_in_compiled_step(order: list[Any]) -> None:
+    """Raise if a tensor on a backward pass that ``tg.compile`` records has a gradient hook: replays run none."""
+    for tensor in order:
+        table = _TENSOR_HOOKS.get(id(tensor))
+        if table:
+            label = next(iter(table.values()))[1]
+            raise RuntimeError(f"tg.compile: {label} is on this backward pass, but a compiled step's replays "
+                               "run backward without hooks; remove the hook (handle.remove()) or do not "
+                               "compile this step")
+
+
+# ----------------------------------------------------------------------------- grad()
+
+
+def _tensor_tuple(value: Any, what: str) -> tuple[Any, ...]:
+    items = (value,) if hasattr(type(value), "_from_op") else value
+    try:
+        items = tuple(items)
+    except TypeError:
+        raise TypeError(f"tg.autograd.grad: {what} must be a Tensor or a sequence of Tensors, "
+                        f"not {type(value).__name__}") from None
+    if not items:
+        raise ValueError(f"tg.autograd.grad: {what} is empty; give at least one Tensor")
+    for k, item in enumerate(items):
+        if not hasattr(type(item), "_from_op"):
+            raise TypeError(f"tg.autograd.grad: {what}[{k}] is a {type(item).__name__}, not a Tensor")
+    return items
+
+
+def _output_seeds(outputs: tuple[Any, ...], grad_outputs: Any) -> list[np.ndarray]:
+    if grad_outputs is None:
+        given: tuple[Any, ...] = (None,) * len(outputs)
+    elif hasattr(type(grad_outputs), "_from_op") or isinstance(grad_outputs, np.ndarray):
+        given = (grad_outputs,)
+    else:
+        given = tuple(grad_outputs)
+    if len(given) != len(outputs):
+        raise ValueError(f"tg.autograd.grad: grad_outputs has {len(given)} entries for {len(outputs)} outputs")
+    seeds = []
+    for k, (output, seed) in enumerate(zip(outputs, given)):
+        if not output.requires_grad:
+            raise RuntimeError(f"tg.autograd.grad: outputs[{k}] does not require grad: no input with "
+                               "requires_grad=True contributed to it (was it computed under no_grad?)")
+        if seed is None:
+            if output.size != 1:
+                raise RuntimeError(f"tg.autograd.grad: outputs[{k}] has shape {output.shape}; a gradient can be "
+                                   f"implied only for a one-element output, so pass grad_outputs[{k}] of that "
+                                   "shape (e.g. ones)")
+        else:
+            shape = tuple(np.shape(seed.data if hasattr(type(seed), "_from_op") else seed))
+            if shape != output.shape:
+                raise RuntimeError(f"tg.autograd.grad: grad_outputs[{k}] has shape {shape} but outputs[{k}] has "
+                                   f"shape {output.shape}")
+        seeds.append(seed_gradient(output, seed))
+    return seeds
+
+
+def _combined_order(roots: tuple[Any, ...]) -> list[Any]:
+    """One topological order over the graphs of several roots (each tensor once)."""
+    order = topological_order(roots[0])
+    seen = {id(t) for t in order}
+    for root in roots[1:]:
+        for tensor in topological_order(root):
+            if id(tensor) not in seen:
+                seen.add(id(tensor))
+                order.append(tensor)
+    return order
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool | None = None,
+         materialize_grads: bool = False) -> tuple[Any, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated (PyTorch's
+    ``torch.autograd.grad``): no tensor's ``.grad`` changes.
+
+    ``outputs`` and ``inputs`` are Tensors or sequences of them; inputs may be intermediate tensors.
+    ``grad_outputs`` gives one gradient per output (None: ones, for a one-element output); several
+    outputs contribute the sum. The graph is freed afterwards unless ``retain_graph`` is true. An input
+    the outputs do not depend on raises, unless ``allow_unused`` (its gradient is then None) or
+    ``materialize_grads`` (zeros). Higher-order gradients (``create_graph=True``) are not supported.
+
+    >>> import tinygrad_vn as tg
+    >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+    >>> h = x * x
+    >>> y = (3 * h).sum()
+    >>> dx, dh = tg.autograd.grad(y, [x, h])
+    >>> dx.tolist(), dh.tolist(), x.grad
+    ([6.0, 12.0], [3.0, 3.0], None)
+    """
+    if create_graph:
+        raise NotImplementedError("tg.autograd.grad: create_graph=True is not supported: backward rules run on "
+                                  "NumPy arrays and record no graph, so gradients of gradients cannot be taken")
+    if _state.tracer is not None:
+        raise RuntimeError("tg.compile: tg.autograd.grad (and tg.func.grad) inside a compiled step would run only "
+                           "on the recording call; call loss.backward() in the step, or do not compile it")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("tg.autograd.grad: materialize_grads=True gives zeros for unused inputs, which "
+                         "contradicts allow_unused=False; leave allow_unused unset")
+    outputs = _tensor_tuple(outputs, "outputs")
+    inputs = _tensor_tuple(inputs, "inputs")
+    for k, tensor in enumerate(inputs):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"tg.autograd.grad: inputs[{k}] (shape {tensor.shape}) does not require grad, so "
+                               "no gradient flows to it; create it with requires_grad=True")
+    seeds = _output_seeds(outputs, grad_outputs)
+    order = _combined_order(outputs)
+    wanted = {id(t) for t in inputs}
+    needed: set[int] = set()  # tensors on a path to an input: the only ones the walk must go through
+    ends = []  # intermediate inputs with no input below them: the walk stops there, as at a leaf
+    for tensor in order:
+        ctx = tensor._ctx
+        through = ctx is not None and any(id(p) in needed for p in ctx.parents)
+        if through or id(tensor) in wanted:
+            needed.add(id(tensor))
+            if ctx is not None and not through:
+                ends.append((tensor, ctx))
+    if not allow_unused:
+        for k, tensor in enumerate(inputs):
+            if id(tensor) not in needed:
+                raise RuntimeError(f"tg.autograd.grad: inputs[{k}] (shape {tensor.shape}) was not used to compute "
+                                   "the outputs; pass allow_unused=True to get None for it (or "
+                                   "materialize_grads=True for zeros)")
+    captured: dict[int, np.ndarray] = {}
+    handles = [add_gradient_hook(tensor, functools.partial(captured.__setitem__, id(tensor)), "tg.autograd.grad",
+                                 lasting=False) for tensor in {id(t): t for t in inputs}.values()]
+    try:
+        for tensor, _ in ends:
+            tensor._ctx = None
+        walk_backward(outputs[0], seeds[0], [t for t in order if id(t) in needed], bool(retain_graph),
+                      accumulate=_no_accumulation, more_roots=list(zip(outputs[1:], seeds[1:])))
+    finally:
+        for tensor, ctx in ends:
+            tensor._ctx = ctx
+        for handle in handles:
+            handle.remove()
+    results: list[Any] = []
+    given_out = {id(seed) for seed in seeds}
+    for k, tensor in enumerate(inputs):
+        found = captured.get(id(tensor))
+        if found is None:
+            if not allow_unused:
+                raise RuntimeError(f"tg.autograd.grad: no gradient reached inputs[{k}] (shape {tensor.shape}): "
+                                   "the ops between it and the outputs pass none; pass allow_unused=True")
+            zeros = np.zeros_like(tensor.data) if materialize_grads else None
+            results.append(None if zeros is None else type(tensor)._op_base._from_op(zeros, None))
+            continue
+        flags = found.flags
+        if (id(found) in given_out or found.dtype != tensor.dtype or not (flags.owndata and flags.writeable)):
+            found = np.array(found, dtype=tensor.dtype)
+        given_out.add(id(found))
+        results.append(type(tensor)._op_base._from_op(found, None))
+    return tuple(results)

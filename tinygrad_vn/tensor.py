@@ -7,7 +7,7 @@ itself holds only its array, its gradient, and the context of the op that produc
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,11 +16,15 @@ from . import ops
 from .autograd import (
     _MUTATIONS,
     _REBASED,
+    _TENSOR_HOOKS,
     Context,
+    RemovableHandle,
     backward,
     bump_version,
     current_tracer,
     is_grad_enabled,
+    move_gradient_hooks,
+    register_hook,
     replayed,
     version_of,
 )
@@ -292,6 +296,25 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    # ------------------------------------------------------------------ parity: autograd
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` whenever backward computes this tensor's gradient; a returned Tensor replaces it.
+
+        ``grad`` is a read-only Tensor; the replacement must keep its shape and dtype. On a leaf the hook
+        runs before the gradient is added into ``.grad``; on an intermediate tensor, before it flows on
+        to the inputs. Returns a handle whose ``remove()`` takes the hook off (as PyTorch's).
+
+        >>> import tinygrad_vn as tg
+        >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> handle = w.register_hook(lambda g: g * 10)
+        >>> (w * w).sum().backward()
+        >>> w.grad.tolist()
+        [20.0, 40.0]
+        >>> handle.remove()
+        """
+        return register_hook(self, hook)
+
     # ------------------------------------------------------------------ arithmetic
 
     def __add__(self, other: Any) -> Tensor:
@@ -466,6 +489,8 @@ class Tensor:
                 "supported, its base would not see the change in backward; apply it to a .clone() instead")
         before = Tensor._from_op(self._data, self._ctx)  # the node this tensor was, now the op's first input
         before.name, before._vc = self.name, version_of(self)
+        if _TENSOR_HOOKS:
+            move_gradient_hooks(self, before)  # hooks registered so far see the gradient of the old values
         ctx = Context(fn, (before, *operands), attrs)
         ctx.needs_input_grad = tuple([t.requires_grad for t in ctx.parents])
         self._write(name, fn.forward(ctx, self._data.copy(), *[o._data for o in operands], **attrs))

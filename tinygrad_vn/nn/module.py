@@ -15,14 +15,26 @@ seen, so start with the nn containers.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import operator
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from ..autograd import replayed
+from ..autograd import (
+    Context,
+    Function,
+    RemovableHandle,
+    add_gradient_hook,
+    current_tracer,
+    is_grad_enabled,
+    replayed,
+    tracing,
+)
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -71,12 +83,72 @@ class Module:
 
     training = True
     _storage_attribute: str | None = None  # a container's own registered list or dict: never warned about
+    _module_hooks: _ModuleHooks | None = None  # made by the first register_*_hook; None again once all are removed
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._module_hooks is not None:
+            return _call_with_hooks(self, args, kwargs)
         forward = getattr(self, "forward", None)
         if forward is None:
             raise TypeError(f"{type(self).__name__} defines no forward() method")
         return forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ hooks (as PyTorch's)
+
+    def register_forward_pre_hook(self, hook: Callable[[Module, tuple[Any, ...]], Any]) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward; a returned value replaces the positional arguments
+        (a tuple as it is, anything else as the only argument). Returns a handle with ``remove()``.
+
+        >>> import tinygrad_vn as tg
+        >>> layer = tg.nn.Identity()
+        >>> handle = layer.register_forward_pre_hook(lambda module, args: (args[0] * 2,))
+        >>> layer(tg.tensor([1.0])).tolist()
+        [2.0]
+        >>> handle.remove(); layer(tg.tensor([1.0])).tolist()
+        [1.0]
+        """
+        return self._add_hook("forward_pre", hook)
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple[Any, ...], Any], Any]) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward; a returned value replaces the output.
+
+        >>> import tinygrad_vn as tg
+        >>> seen = []
+        >>> layer = tg.nn.ReLU()
+        >>> handle = layer.register_forward_hook(lambda module, args, output: seen.append(output.tolist()))
+        >>> _ = layer(tg.tensor([-1.0, 2.0])); seen
+        [[0.0, 2.0]]
+        """
+        return self._add_hook("forward", hook)
+
+    def register_full_backward_hook(self, hook: Callable[[Module, tuple[Any, ...], tuple[Any, ...]], Any]
+                                    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when backward has computed the gradients with respect
+        to this module's inputs; a returned tuple replaces ``grad_input``.
+
+        ``grad_input`` has one entry per positional argument of the call: the gradient (a read-only Tensor)
+        for a tensor that requires grad, else None; ``grad_output`` one per output tensor. When no input
+        requires grad (a first layer fed data) the hook runs once the output gradients are known, with
+        ``grad_input`` all None.
+
+        >>> import tinygrad_vn as tg
+        >>> layer = tg.nn.Tanh()
+        >>> handle = layer.register_full_backward_hook(lambda m, gi, go: print(gi[0].tolist(), go[0].tolist()))
+        >>> layer(tg.tensor([0.0], requires_grad=True)).sum().backward()
+        [1.0] [1.0]
+        """
+        return self._add_hook("backward", hook)
+
+    def _add_hook(self, kind: str, hook: Callable[..., Any]) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"{type(self).__name__}.register_{kind}_hook needs a function, got a {type(hook).__name__}")
+        hooks = self._module_hooks
+        if hooks is None:
+            hooks = self._module_hooks = _ModuleHooks()
+        table = getattr(hooks, kind)
+        number = next(_hook_numbers)
+        table[number] = hook
+        return RemovableHandle(table, number, _HookRemover(self, hooks))
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Set an attribute; warn when it is a plain container holding modules or parameters.
@@ -339,14 +411,261 @@ class Sequential(_ModuleSequence):
         self._items = [self._checked(f"layers element {i}", m) for i, m in enumerate(modules)]
 
     def forward(self, x: Any) -> Any:
-        """Apply the layers in order; a layer with ``forward_fused`` (Linear) may absorb the next one."""
+        """Apply the layers in order; a layer with ``forward_fused`` (Linear) may absorb the next one.
+
+        A layer with hooks is never fused (nor absorbed), so that its hooks run.
+        """
         layers, i = self._items, 0
         while i < len(layers):
             fuse = getattr(layers[i], "forward_fused", None) if self.fuse else None
-            result = fuse(x, layers[i + 1] if i + 1 < len(layers) else None) if fuse is not None else None
+            result = None
+            if fuse is not None and layers[i]._module_hooks is None:
+                following = layers[i + 1] if i + 1 < len(layers) else None
+                result = fuse(x, following if following is None or following._module_hooks is None else None)
             if result is None:
                 x, i = layers[i](x), i + 1
             else:
                 x, absorbed = result
                 i += 2 if absorbed else 1
         return x
+
+
+# ----------------------------------------------------------------------------- module hooks
+# A module with hooks is called through ``_call_with_hooks``; one without pays a single attribute check
+# in ``Module.__call__``. Full backward hooks mark the module's tensor inputs and outputs in the graph:
+# each input that requires grad passes through a ``_HookTap`` whose gradient goes to one ``_HookJunction``
+# (the op that takes all those inputs), so the walk reaches the junction only when every input's gradient
+# inside the module is known, calls the hooks there, and hands the (maybe replaced) gradients on from it.
+# Outputs get the same pair, which collects the output gradients.
+
+_hook_numbers = itertools.count()
+
+
+class _ModuleHooks:
+    """A module's hooks by kind, each a dict ordered by registration."""
+
+    __slots__ = ("backward", "forward", "forward_pre")
+
+    def __init__(self) -> None:
+        self.forward_pre: dict[int, Callable[..., Any]] = {}
+        self.forward: dict[int, Callable[..., Any]] = {}
+        self.backward: dict[int, Callable[..., Any]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.forward_pre or self.forward or self.backward)
+
+
+class _HookRemover:
+    """After a handle's removal: a module left with no hooks goes back to the plain (and fusable) call."""
+
+    __slots__ = ("hooks", "module")
+
+    def __init__(self, module: Module, hooks: _ModuleHooks) -> None:
+        self.module = weakref.ref(module)
+        self.hooks = hooks
+
+    def __call__(self) -> None:
+        module = self.module()
+        if module is not None and module._module_hooks is self.hooks and not self.hooks:
+            module._module_hooks = None
+
+
+class _BackwardHookCall:
+    """One call of a module with full backward hooks: the gradients its taps collect for the hooks."""
+
+    __slots__ = ("grad_inputs", "grad_outputs", "hooks", "input_positions", "module", "n_args", "outputs_only")
+
+    def __init__(self, module: Module, hooks: dict[int, Callable[..., Any]], n_args: int,
+                 input_positions: list[int]) -> None:
+        self.module, self.hooks, self.n_args, self.input_positions = module, hooks, n_args, input_positions
+        self.grad_inputs: list[np.ndarray | None] = [None] * len(input_positions)
+        self.grad_outputs: list[np.ndarray | None] = []
+        self.outputs_only = not input_positions
+
+    def fire(self, _grad: np.ndarray) -> None:
+        """Run the module's backward hooks on the collected gradients (a junction's gradient hook)."""
+        grad_input: list[Any] = [None] * self.n_args
+        for k, position in enumerate(self.input_positions):
+            grad_input[position] = _shown(self.grad_inputs[k])
+        grad_output = tuple([_shown(g) for g in self.grad_outputs])
+        name = type(self.module).__name__
+        for hook in list(self.hooks.values()):
+            result = hook(self.module, tuple(grad_input), grad_output)
+            if result is None:
+                continue
+            result = result if isinstance(result, (tuple, list)) else (result,)
+            if len(result) != self.n_args:
+                raise RuntimeError(f"a full backward hook of {name} returned {len(result)} gradients, but the module "
+                                   f"was called with {self.n_args} positional arguments (give None for those "
+                                   "without one)")
+            for position, (old, new) in enumerate(zip(grad_input, result)):
+                if new is not None and not isinstance(new, Tensor):
+                    raise TypeError(f"a full backward hook of {name} returned a {type(new).__name__} for input "
+                                    f"{position}; give a Tensor or None")
+                if new is not None and (old is None or new.shape != old.shape):
+                    expected = "no gradient" if old is None else f"shape {old.shape}"
+                    raise RuntimeError(f"a full backward hook of {name} returned a gradient of shape {new.shape} for "
+                                       f"input {position}, which has {expected}")
+            grad_input = list(result)
+        self.grad_inputs = [None if grad_input[p] is None else np.array(grad_input[p].data)
+                            for p in self.input_positions]
+
+
+def _shown(grad: np.ndarray | None) -> Tensor | None:
+    """A gradient as the read-only Tensor a hook receives."""
+    if grad is None:
+        return None
+    view = grad.view()
+    view.flags.writeable = False
+    return Tensor._from_op(view, None)
+
+
+class _HookJunction(Function):
+    """J = the module's marked tensors, gathered (a placeholder); dA = the gradients collected for the hooks.
+
+    Internal to full backward hooks: its output is a 0-d placeholder that every ``_HookTap`` of one call
+    sends a zero to, so that backward reaches it after all of them; its inputs' gradients are those the
+    taps collected, after the hooks ran (for the inputs) or as they were (for the outputs).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, *arrays: np.ndarray, call: _BackwardHookCall | None = None,
+                side: str = "inputs") -> np.ndarray:
+        ctx.call, ctx.side = call, side
+        return np.zeros(())
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        call = ctx.call
+        if ctx.side == "inputs":  # the hooks ran: forget this pass's gradients (a retained graph collects anew)
+            grads = call.grad_inputs
+            call.grad_inputs, call.grad_outputs = [None] * len(grads), [None] * len(call.grad_outputs)
+            return tuple(grads)
+        grads = call.grad_outputs
+        if call.outputs_only:
+            call.grad_outputs = [None] * len(grads)
+        return tuple(grads)
+
+
+class _HookTap(Function):
+    """B = A, marked for the module's backward hook; dA = dB, handed on by the hook junction J (dJ = 0).
+
+    Internal to full backward hooks: the output is a view of A; its gradient is collected by a
+    gradient hook and reaches A through the junction, not directly.
+    """
+
+    view = True
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, junction: np.ndarray) -> np.ndarray:
+        return a.view()
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[None, np.ndarray]:
+        return None, np.zeros(())
+
+
+def _collect(call: _BackwardHookCall, side: str, k: int, grad: np.ndarray) -> None:
+    """A tap's gradient hook: keep the gradient of marked tensor ``k`` for the hooks (passing it on unchanged)."""
+    (call.grad_inputs if side == "inputs" else call.grad_outputs)[k] = grad
+
+
+def _marked(tensors: list[Tensor], call: _BackwardHookCall, side: str) -> list[Tensor]:
+    """``tensors`` passed through taps into one junction, whose gradients feed ``call``'s hooks."""
+    label = f"a full backward hook of {type(call.module).__name__}"
+    junction = _HookJunction.apply(*tensors, call=call, side=side)
+    taps = []
+    for k, tensor in enumerate(tensors):
+        tap = _HookTap.apply(tensor, junction)
+        add_gradient_hook(tap, functools.partial(_collect, call, side, k), label)
+        taps.append(tap)
+    if side == "inputs" or call.outputs_only:
+        add_gradient_hook(junction, call.fire, label)
+    return taps
+
+
+def _mark_outputs(output: Any, call: _BackwardHookCall) -> Any:
+    """The module's output with each tensor that requires grad passed through a tap."""
+    single = isinstance(output, Tensor)
+    items = [output] if single else list(output) if isinstance(output, (tuple, list)) else []
+    positions = [k for k, item in enumerate(items) if isinstance(item, Tensor) and item.requires_grad]
+    if not positions:
+        return output
+    call.grad_outputs = [None] * len(positions)
+    taps = _marked([items[k] for k in positions], call, "outputs")
+    for k, tap in zip(positions, taps):
+        items[k] = tap
+    if single:
+        return items[0]
+    return type(output)(items) if not hasattr(output, "_make") else output._make(items)
+
+
+def _replay_forward_pre_hook(hook: Callable[..., Any], module: Module, args: tuple[Any, ...]) -> None:
+    """A forward pre-hook as a compiled step repeats it (it returned nothing when recorded)."""
+    if hook(module, args) is not None:
+        raise RuntimeError(f"tg.compile: a forward pre-hook of {type(module).__name__} returned new arguments on "
+                           "a replay, but returned none when the step was recorded; a replay cannot use them")
+
+
+def _replay_forward_hook(hook: Callable[..., Any], module: Module, args: tuple[Any, ...], output: Any) -> None:
+    """A forward hook as a compiled step repeats it (it returned nothing when recorded)."""
+    if hook(module, args, output) is not None:
+        raise RuntimeError(f"tg.compile: a forward hook of {type(module).__name__} returned a new output on a "
+                           "replay, but returned none when the step was recorded; a replay cannot use it")
+
+
+def _traced_hook(tracer: Any, replay: Callable[..., None], kind: str, module: Module, hook: Callable[..., Any],
+                 *hook_args: Any) -> None:
+    """Run a forward (pre-)hook while ``tg.compile`` records a step: as a call that every replay repeats.
+
+    A hook that returns a replacement is refused: the replacement would be computed outside the record.
+    """
+    with tracing(None):
+        result = hook(module, *hook_args)
+    if result is not None:
+        what = "new arguments" if kind == "pre-hook" else "a new output"
+        raise RuntimeError(f"tg.compile: a forward {kind} of {type(module).__name__} returned {what}, which a compiled "
+                           "step cannot replay (only hooks that return None, such as ones that record "
+                           "activations, are repeated on each call); make the change in forward(), or do not "
+                           "compile this step")
+    tracer.events.append(("call", replay, (hook, module, *hook_args), {}))
+
+
+def _call_with_hooks(module: Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``module(*args, **kwargs)`` with its forward pre-hooks, forward hooks and full backward hooks."""
+    hooks = module._module_hooks
+    forward = getattr(module, "forward", None)
+    if forward is None:
+        raise TypeError(f"{type(module).__name__} defines no forward() method")
+    tracer = current_tracer()
+    if tracer is not None and hooks.backward:
+        raise RuntimeError(f"tg.compile: {type(module).__name__} has a full backward hook, which a compiled step "
+                           "cannot replay (replays run backward without hooks); remove it (handle.remove()) "
+                           "or do not compile this step")
+    for hook in list(hooks.forward_pre.values()):
+        if tracer is not None:
+            _traced_hook(tracer, _replay_forward_pre_hook, "pre-hook", module, hook, args)
+            continue
+        result = hook(module, args)
+        if result is not None:
+            args = result if isinstance(result, tuple) else (result,)
+    call = None
+    if hooks.backward and is_grad_enabled():
+        positions = [k for k, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        call = _BackwardHookCall(module, hooks.backward, len(args), positions)
+        if positions:
+            args = list(args)
+            for k, tap in zip(positions, _marked([args[k] for k in positions], call, "inputs")):
+                args[k] = tap
+            args = tuple(args)
+    output = forward(*args, **kwargs)
+    for hook in list(hooks.forward.values()):
+        if tracer is not None:
+            _traced_hook(tracer, _replay_forward_hook, "hook", module, hook, args, output)
+            continue
+        result = hook(module, args, output)
+        if result is not None:
+            output = result
+    if call is not None:
+        output = _mark_outputs(output, call)
+    return output
