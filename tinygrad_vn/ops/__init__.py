@@ -3,7 +3,8 @@
 - :mod:`.elementwise`: ``+ − × ÷ **``, maximum, negation, exp, log, sqrt, abs, casts, clamp, comparisons
 - :mod:`.activations`: sigmoid, tanh, ReLU, leaky ReLU, ELU, swish, softmax, log-softmax
 - :mod:`.losses`: cross-entropy (softmax fused), binary cross-entropy (with logits), one-hot labels
-- :mod:`.reductions`: sum, mean, max, min, argmax
+- :mod:`.reductions`: sum, mean, max, min, logsumexp, var, std, prod, norm, any, all, cumsum, argmax, argmin,
+  sorting and taking values at indices
 - :mod:`.movement`: reshape, transpose, getitem, setitem, concatenate, detach, copy
 - :mod:`.matrix`: matmul and the fused Linear + activation node
 
@@ -42,12 +43,34 @@ from .losses import (
 )
 from .matrix import FUSED_LINEAR, FusedLinear, MatMul
 from .movement import Concatenate, Copy, Detach, GetItem, Reshape, SetItem, Transpose
-from .reductions import ArgMax, Max, Mean, Min, Sum, normalize_axes
+from .reductions import (
+    AllTrue,
+    AnyTrue,
+    ArgMax,
+    ArgMin,
+    ArgSort,
+    CumSum,
+    LogSumExp,
+    Max,
+    Mean,
+    Min,
+    Norm,
+    Prod,
+    Std,
+    Sum,
+    TakeAlongAxis,
+    Var,
+    either_spelling,
+    normalize_axes,
+    single_axis,
+)
 
 __all__ = [
-    "ELU", "FUSED_LINEAR", "Abs", "Add", "ArgMax", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "Cast",
-    "Clamp", "Compare", "Concatenate", "Context", "Copy", "CrossEntropy", "Detach", "Div", "Exp", "Function",
-    "FusedLinear", "GetItem", "LeakyReLU", "Log", "LogSoftmax", "MatMul", "Max", "Maximum", "Mean", "Min", "Mul",
-    "Neg", "OneHot", "Pow", "ReLU", "Reshape", "SetItem", "Sigmoid", "Softmax", "Sqrt", "Sub", "Sum", "Swish", "Tanh",
-    "Transpose", "broadcasting", "expand_reduced_gradient", "normalize_axes", "reduce_losses", "unbroadcast",
+    "ELU", "FUSED_LINEAR", "Abs", "Add", "AllTrue", "AnyTrue", "ArgMax", "ArgMin", "ArgSort", "BinaryCrossEntropy",
+    "BinaryCrossEntropyWithLogits", "Cast", "Clamp", "Compare", "Concatenate", "Context", "Copy", "CrossEntropy",
+    "CumSum", "Detach", "Div", "Exp", "Function", "FusedLinear", "GetItem", "LeakyReLU", "Log", "LogSoftmax",
+    "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min", "Mul", "Neg", "Norm", "OneHot", "Pow", "Prod", "ReLU",
+    "Reshape", "SetItem", "Sigmoid", "Softmax", "Sqrt", "Std", "Sub", "Sum", "Swish", "TakeAlongAxis", "Tanh",
+    "Transpose", "Var", "broadcasting", "either_spelling", "expand_reduced_gradient", "normalize_axes",
+    "reduce_losses", "single_axis", "unbroadcast",
 ]
