@@ -266,7 +266,7 @@ class LogSumExp(Function):
 
 
 class Var(Function):
-    """V = Σ (A − Ā)² / (n − c) over ``axis``; dA = dV ⊙ 2 (A − Ā) / (n − c).
+    """V = Σ (A − mean A)² / (n − c) over ``axis``; dA = dV ⊙ 2 (A − mean A) / (n − c).
 
     ``c`` is the correction (1, the default, for the unbiased estimate; 0 for the population variance).
     With n − c ≤ 0 the result is NaN or ∞ and a warning says so, as in PyTorch.
@@ -302,7 +302,7 @@ class Var(Function):
 
 
 class Std(Var):
-    """S = √(Σ (A − Ā)² / (n − c)) over ``axis``; dA = dS ⊙ (A − Ā) / ((n − c) S).
+    """S = √(Σ (A − mean A)² / (n − c)) over ``axis``; dA = dS ⊙ (A − mean A) / ((n − c) S).
 
     Where S = 0 (all values equal) the gradient is 0, as in PyTorch; see :class:`Var` for ``c``.
     """
@@ -323,9 +323,9 @@ class Std(Var):
 
 
 class Prod(Function):
-    """P = Π A over ``axis``; dA = dP ⊙ (the product of the other elements).
+    """P = Π A over ``axis``; dA = dP ⊙ P / A (the product of the other elements).
 
-    Without zeros that is P / A; where A holds zeros, the products of the others are formed from
+    That is P / A where A has no zeros; where it has, the products of the others are formed from
     running products from each side, so the gradient stays exact (as PyTorch's).
     """
 
