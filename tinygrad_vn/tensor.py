@@ -581,16 +581,18 @@ class Tensor:
         >>> tg.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(dim=0).tolist()
         [4.0, 6.0]
         """
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _reduce_args("sum", dim, keepdim, axis, keepdims)
-        return ops.Sum.apply(self, axis=dim, keepdims=bool(keepdim))
+        if axis is not None or keepdims is not None:  # NumPy's spelling (checked only where both could clash)
+            dim, keepdim = (axis, keepdims) if dim is None and keepdim is None else _reduce_args(
+                "sum", dim, keepdim, axis, keepdims)
+        return ops.Sum.apply(self, axis=dim, keepdims=keepdim or False)
 
     def mean(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
              keepdims: bool | None = None) -> Tensor:
         """Mean over ``dim`` (an int or a tuple; all dims by default)."""
-        if axis is not None or keepdims is not None:
-            dim, keepdim = _reduce_args("mean", dim, keepdim, axis, keepdims)
-        return ops.Mean.apply(self, axis=dim, keepdims=bool(keepdim))
+        if axis is not None or keepdims is not None:  # NumPy's spelling (checked only where both could clash)
+            dim, keepdim = (axis, keepdims) if dim is None and keepdim is None else _reduce_args(
+                "mean", dim, keepdim, axis, keepdims)
+        return ops.Mean.apply(self, axis=dim, keepdims=keepdim or False)
 
     def max(self, dim: int | None = None, keepdim: bool | None = None, *, axis: Axis = None,
             keepdims: bool | None = None) -> Any:
