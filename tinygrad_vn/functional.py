@@ -50,14 +50,14 @@ def swish(x: Tensor) -> Tensor:
 silu = swish
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """eˣ / Σ eˣ along ``axis``."""
-    return x.softmax(axis)
+def softmax(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """eˣ / Σ eˣ along ``dim`` (``axis`` is NumPy's spelling; the last dim by default, where PyTorch warns)."""
+    return x.softmax(dim, axis=axis)
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """log softmax along ``axis``."""
-    return x.log_softmax(axis)
+def log_softmax(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """log softmax along ``dim`` (``axis`` is NumPy's spelling; the last dim by default, where PyTorch warns)."""
+    return x.log_softmax(dim, axis=axis)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

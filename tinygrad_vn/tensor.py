@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -562,9 +562,18 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater_equal)
 
-    def argmax(self, axis: int | None = None) -> Tensor:
-        """Indices of the maxima along ``axis`` (no gradient)."""
-        return ops.ArgMax.apply(self, axis=axis)
+    def argmax(self, dim: int | None = None, keepdim: bool | None = None, *, axis: int | None = None,
+               keepdims: bool | None = None) -> Tensor:
+        """Indices (int64) of the maxima along ``dim``, or into the flattened tensor without one (no gradient).
+
+        The first one wins on ties. ``axis``/``keepdims`` are NumPy's spellings of ``dim``/``keepdim``.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([[1.0, 5.0], [7.0, 2.0]]).argmax(dim=1).tolist()
+        [1, 0]
+        """
+        dim, keep = _reduce_args("argmax", dim, keepdim, axis, keepdims)
+        return ops.ArgMax.apply(self, axis=dim, keepdims=keep)
 
     # ------------------------------------------------------------------ elementwise math
 
@@ -586,21 +595,256 @@ class Tensor:
 
     # ------------------------------------------------------------------ reductions
 
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (all axes by default)."""
-        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+    # Every reduction takes PyTorch's ``dim``/``keepdim`` (positionally too) and NumPy's ``axis``/``keepdims``
+    # (by keyword); giving both spellings of one argument is an error.
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Mean over ``axis`` (all axes by default)."""
-        return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+    def sum(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Tensor:
+        """Sum over ``dim`` (an int or a tuple; all dims by default).
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis`` (all axes by default)."""
-        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(dim=0).tolist()
+        [4.0, 6.0]
+        """
+        if axis is not None or keepdims is not None:  # NumPy's spelling (checked only where both could clash)
+            dim, keepdim = (axis, keepdims) if dim is None and keepdim is None else _reduce_args(
+                "sum", dim, keepdim, axis, keepdims)
+        return ops.Sum.apply(self, axis=dim, keepdims=keepdim or False)
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Minimum over ``axis`` (all axes by default)."""
-        return ops.Min.apply(self, axis=axis, keepdims=keepdims)
+    def mean(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        """Mean over ``dim`` (an int or a tuple; all dims by default)."""
+        if axis is not None or keepdims is not None:  # NumPy's spelling (checked only where both could clash)
+            dim, keepdim = (axis, keepdims) if dim is None and keepdim is None else _reduce_args(
+                "mean", dim, keepdim, axis, keepdims)
+        return ops.Mean.apply(self, axis=dim, keepdims=keepdim or False)
+
+    def max(self, dim: int | None = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Any:
+        """The maximum: with PyTorch's ``dim`` (by name or position), ``(values, indices)``; else the values.
+
+        ``x.max()`` and ``x.max(axis=...)`` (NumPy's spelling; an int or a tuple) return the maxima, and
+        their gradient is split evenly among tied elements. ``x.max(1)`` or ``x.max(dim=1)`` return a
+        :class:`ValuesIndices` named tuple as PyTorch does: ``values`` and the int64 ``indices`` of the
+        first maximum of each row, which alone receives the gradient. :meth:`amax` is the values-only form.
+
+        >>> import tinygrad_vn as tg
+        >>> x = tg.tensor([[1.0, 5.0], [7.0, 2.0]])
+        >>> x.max(axis=1).tolist(), x.max(1).indices.tolist()
+        ([5.0, 7.0], [1, 0])
+        """
+        return self._extreme("max", ops.Max, ops.ArgMax, dim, keepdim, axis, keepdims)
+
+    def min(self, dim: int | None = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Any:
+        """The minimum: with PyTorch's ``dim`` (by name or position), ``(values, indices)``; else the values.
+
+        As :meth:`max`: ``x.min()`` and ``x.min(axis=...)`` give the minima (the gradient split evenly among
+        ties), ``x.min(1)`` / ``x.min(dim=1)`` a :class:`ValuesIndices` named tuple; :meth:`amin` gives values only.
+        """
+        return self._extreme("min", ops.Min, ops.ArgMin, dim, keepdim, axis, keepdims)
+
+    def _extreme(self, op: str, values_op: type[ops.Function], index_op: type[ops.Function], dim: Any,
+                 keepdim: bool | None, axis: Axis, keepdims: bool | None) -> Any:
+        """max/min: values over ``axis`` (NumPy's form), or PyTorch's (values, indices) along ``dim``."""
+        if isinstance(dim, Tensor):
+            raise TypeError(f"{op}(other), the elementwise form, is not a method here: use tg.{op}imum(a, b)")
+        keep = bool(ops.either_spelling(op, ("keepdim", "keepdims"), keepdim, keepdims, False))
+        if dim is None:
+            return values_op.apply(self, axis=axis, keepdims=keep)
+        if axis is not None:
+            ops.either_spelling(op, ("dim", "axis"), dim, axis)
+        if isinstance(dim, (tuple, list)):
+            raise TypeError(f"{op}(dim={dim!r}): with dim, {op} takes one int and returns (values, indices), as in "
+                            f"PyTorch; for the {op}ima over several dims use a{op}(dim={tuple(dim)!r}) "
+                            f"or {op}(axis={tuple(dim)!r})")
+        ops.single_axis(op, dim, self.ndim)
+        indices = index_op.apply(self, axis=dim, keepdims=keep)
+        return ValuesIndices(_take_along(self, indices, dim, squeeze=not keep), indices)
+
+    # ------------------------------------------------------------------ parity: reductions and sorting
+    # PyTorch's names and signatures (dim/keepdim, also spelled axis/keepdims); values carry gradients,
+    # indices (int64) and truth values (bool) do not.
+
+    def amax(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        """The maxima over ``dim`` (an int or a tuple; all dims by default), values only; ties share the gradient.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([[1.0, 5.0], [7.0, 2.0]]).amax(dim=0).tolist()
+        [7.0, 5.0]
+        """
+        dim, keep = _reduce_args("amax", dim, keepdim, axis, keepdims)
+        return ops.Max.apply(self, axis=dim, keepdims=keep)
+
+    def amin(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        """The minima over ``dim`` (an int or a tuple; all dims by default), values only; ties share the gradient."""
+        dim, keep = _reduce_args("amin", dim, keepdim, axis, keepdims)
+        return ops.Min.apply(self, axis=dim, keepdims=keep)
+
+    def argmin(self, dim: int | None = None, keepdim: bool | None = None, *, axis: int | None = None,
+               keepdims: bool | None = None) -> Tensor:
+        """Indices (int64) of the minima along ``dim``, or into the flattened tensor without one (no gradient)."""
+        dim, keep = _reduce_args("argmin", dim, keepdim, axis, keepdims)
+        return ops.ArgMin.apply(self, axis=dim, keepdims=keep)
+
+    def logsumexp(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+                  keepdims: bool | None = None) -> Tensor:
+        """log Σ eˣ over ``dim`` (all dims by default), without overflow for large x.
+
+        >>> import tinygrad_vn as tg
+        >>> round(tg.tensor([1000.0, 1000.0]).logsumexp(0).item(), 3)
+        1000.693
+        """
+        dim, keep = _reduce_args("logsumexp", dim, keepdim, axis, keepdims)
+        return ops.LogSumExp.apply(self, axis=dim, keepdims=keep)
+
+    def var(self, dim: Axis | bool = None, unbiased: bool | None = None, keepdim: bool | None = None, *,
+            correction: float | None = None, axis: Axis = None, keepdims: bool | None = None) -> Tensor:
+        """Variance over ``dim``: Σ (x − mean)² / (n − correction), with correction 1 by default, as PyTorch.
+
+        ``unbiased=False`` is the older spelling of ``correction=0`` (and ``x.var(False)`` of
+        ``x.var(unbiased=False)``); with n − correction ≤ 0 the result is NaN or ∞, with a warning.
+
+        >>> import tinygrad_vn as tg
+        >>> x = tg.tensor([1.0, 2.0, 3.0, 4.0])
+        >>> x.var().item(), x.var(correction=0).item()
+        (1.6666666269302368, 1.25)
+        """
+        return self._spread("var", ops.Var, dim, unbiased, keepdim, correction, axis, keepdims)
+
+    def std(self, dim: Axis | bool = None, unbiased: bool | None = None, keepdim: bool | None = None, *,
+            correction: float | None = None, axis: Axis = None, keepdims: bool | None = None) -> Tensor:
+        """Standard deviation over ``dim``: √var, with :meth:`var`'s arguments; its gradient is 0 where it is 0."""
+        return self._spread("std", ops.Std, dim, unbiased, keepdim, correction, axis, keepdims)
+
+    def _spread(self, op: str, fn: type[ops.Function], dim: Any, unbiased: bool | None, keepdim: bool | None,
+                correction: float | None, axis: Axis, keepdims: bool | None) -> Tensor:
+        """var/std: sort out PyTorch's overloads (``var(unbiased)``, ``var(dim, unbiased, keepdim)``)."""
+        if isinstance(dim, (bool, np.bool_)):
+            if unbiased is not None:
+                raise TypeError(f"{op}() got unbiased twice: {dim!r} in the place of dim, and unbiased={unbiased!r}")
+            dim, unbiased = None, bool(dim)
+        dim, keep = _reduce_args(op, dim, keepdim, axis, keepdims)
+        if unbiased is not None:
+            if correction is not None:
+                raise TypeError(f"{op}() got both unbiased={unbiased!r} and correction={correction!r}; give only "
+                                "correction (unbiased=True is correction=1, unbiased=False is correction=0)")
+            if not isinstance(unbiased, (bool, np.bool_)):
+                raise TypeError(f"{op}(): unbiased must be True or False, not {unbiased!r}")
+            correction = 1 if unbiased else 0
+        elif correction is None:
+            correction = 1
+        elif isinstance(correction, (bool, np.bool_)) or not isinstance(correction, (int, float, np.number)) \
+                or not np.isfinite(correction):
+            raise TypeError(f"{op}(): correction must be a finite number, not {correction!r}")
+        return fn.apply(self, axis=dim, correction=correction, keepdims=keep)
+
+    def prod(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        """Product over ``dim`` (all dims by default); integer and bool tensors give int64, as PyTorch.
+
+        The gradient of each element is the product of the others, exact also where there are zeros.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(dim=1).tolist()
+        [2.0, 12.0]
+        """
+        dim, keep = _reduce_args("prod", dim, keepdim, axis, keepdims)
+        return ops.Prod.apply(self, axis=dim, keepdims=keep)
+
+    def norm(self, p: float | str = "fro", dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        """The vector p-norm over ``dim`` (all dims by default, as one vector).
+
+        ``p`` is ``"fro"`` or 2 (the default: √Σ x²), 1, ``float("inf")`` (max |x|), ``-float("inf")``,
+        0 (the count of non-zeros) or any other number ((Σ |x|ᵖ)^(1/p)); the nuclear norm is not supported.
+        The gradient at 0 is 0, as PyTorch's.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([3.0, -4.0]).norm().item(), tg.tensor([3.0, -4.0]).norm(p=1).item()
+        (5.0, 7.0)
+        """
+        dim, keep = _reduce_args("norm", dim, keepdim, axis, keepdims)
+        return ops.Norm.apply(self, p=_norm_order(p), axis=dim, keepdims=keep)
+
+    def any(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Tensor:
+        """Whether any element over ``dim`` (all dims by default) is non-zero, as a bool tensor (no gradient).
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([[0.0, 1.0], [0.0, 0.0]]).any(dim=1).tolist()
+        [True, False]
+        """
+        dim, keep = _reduce_args("any", dim, keepdim, axis, keepdims)
+        return ops.AnyTrue.apply(self, axis=dim, keepdims=keep)
+
+    def all(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Tensor:
+        """Whether every element over ``dim`` (all dims by default) is non-zero, as a bool tensor (no gradient)."""
+        dim, keep = _reduce_args("all", dim, keepdim, axis, keepdims)
+        return ops.AllTrue.apply(self, axis=dim, keepdims=keep)
+
+    def cumsum(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        """Running sums along ``dim`` (required, as in PyTorch); integer and bool tensors give int64.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([1.0, 2.0, 3.0]).cumsum(0).tolist()
+        [1.0, 3.0, 6.0]
+        """
+        dim = ops.either_spelling("cumsum", ("dim", "axis"), dim, axis)
+        if dim is None:
+            raise TypeError("cumsum() needs dim, the dimension to sum along (as in PyTorch)")
+        return ops.CumSum.apply(self, axis=dim)
+
+    def sort(self, dim: int | None = None, descending: bool = False, stable: bool = False, *,
+             axis: int | None = None) -> ValuesIndices:
+        """Sorted along ``dim`` (the last by default): ``(values, indices)`` as PyTorch's ``sort``.
+
+        The sort is always stable (``stable`` is accepted for PyTorch's signature) and NaN sorts as the
+        largest value. ``values`` carries the gradient back to where each value came from.
+
+        >>> import tinygrad_vn as tg
+        >>> values, indices = tg.tensor([3.0, 1.0, 2.0]).sort(descending=True)
+        >>> values.tolist(), indices.tolist()
+        ([3.0, 2.0, 1.0], [0, 2, 1])
+        """
+        dim = _sort_dim("sort", dim, axis, self.ndim)
+        _check_flag("sort", "descending", descending)
+        _check_flag("sort", "stable", stable)
+        indices = ops.ArgSort.apply(self, axis=dim, descending=bool(descending))
+        return ValuesIndices(_take_along(self, indices, dim), indices)
+
+    def argsort(self, dim: int | None = None, descending: bool = False, stable: bool = False, *,
+                axis: int | None = None) -> Tensor:
+        """The int64 indices that sort along ``dim`` (the last by default); stable, NaN as the largest."""
+        dim = _sort_dim("argsort", dim, axis, self.ndim)
+        _check_flag("argsort", "descending", descending)
+        _check_flag("argsort", "stable", stable)
+        return ops.ArgSort.apply(self, axis=dim, descending=bool(descending))
+
+    def topk(self, k: int, dim: int | None = None, largest: bool = True, sorted: bool = True, *,
+             axis: int | None = None) -> ValuesIndices:
+        """The ``k`` largest (or, with ``largest=False``, smallest) along ``dim`` (the last by default).
+
+        Returns ``(values, indices)`` as PyTorch's ``topk``, always in sorted order (``sorted=False``
+        allows any order, so this order is one of them); equal values keep their original order.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([1.0, 4.0, 2.0, 8.0]).topk(2).indices.tolist()
+        [3, 1]
+        """
+        dim = _sort_dim("topk", dim, axis, self.ndim)
+        _check_flag("topk", "largest", largest)
+        _check_flag("topk", "sorted", sorted)
+        length = self.shape[dim] if self.ndim else 1
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"topk(): k must be an int, not {type(k).__name__} {k!r}")
+        if not 0 <= k <= length:
+            raise IndexError(f"topk(): k={k} is out of range for dim {dim} of size {length} (shape {self.shape})")
+        indices = ops.ArgSort.apply(self, axis=dim, descending=bool(largest), count=int(k))
+        return ValuesIndices(_take_along(self, indices, dim), indices)
 
     # ------------------------------------------------------------------ shape
 
@@ -654,13 +898,17 @@ class Tensor:
 
     silu = swish
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        """eˣ / Σ eˣ along ``axis``."""
-        return ops.Softmax.apply(self, axis=axis)
+    def softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        """eˣ / Σ eˣ along ``dim`` (``axis`` is NumPy's spelling; the last dim by default)."""
+        if axis is not None:
+            dim = ops.either_spelling("softmax", ("dim", "axis"), dim, axis)
+        return ops.Softmax.apply(self, axis=-1 if dim is None else dim)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """log softmax along ``axis``, computed stably."""
-        return ops.LogSoftmax.apply(self, axis=axis)
+    def log_softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        """log softmax along ``dim`` (``axis`` is NumPy's spelling; the last dim by default), computed stably."""
+        if axis is not None:
+            dim = ops.either_spelling("log_softmax", ("dim", "axis"), dim, axis)
+        return ops.LogSoftmax.apply(self, axis=-1 if dim is None else dim)
 
 
 @replayed
@@ -703,25 +951,81 @@ def _as_tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
-def concatenate(tensors: Iterable[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+def concatenate(tensors: Iterable[Any], dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing dim (``dim``, or NumPy's ``axis``; 0 by default). ``tg.cat`` is PyTorch's name.
+
+    >>> import tinygrad_vn as tg
+    >>> tg.cat([tg.ones(1, 2), tg.zeros(1, 2)], dim=1).shape
+    (1, 4)
+    """
+    dim = ops.either_spelling("concatenate", ("dim", "axis"), dim, axis, 0)
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate needs at least one tensor")
-    return ops.Concatenate.apply(*tensors, axis=axis)
+    return ops.Concatenate.apply(*tensors, axis=dim)
 
 
-def stack(tensors: Iterable[Any], axis: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new axis."""
+cat = concatenate
+
+
+def stack(tensors: Iterable[Any], dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Join same-shaped tensors along a new dim (``dim``, or NumPy's ``axis``; 0 by default)."""
+    dim = ops.either_spelling("stack", ("dim", "axis"), dim, axis, 0)
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack needs at least one tensor")
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack needs tensors of one shape, got {sorted(shapes)}")
-    new_axis = axis % (tensors[0].ndim + 1)
+    new_axis = dim % (tensors[0].ndim + 1)
     expanded = [t.reshape(*t.shape[:new_axis], 1, *t.shape[new_axis:]) for t in tensors]
     return ops.Concatenate.apply(*expanded, axis=new_axis)
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)``, ``min(dim)``, ``sort`` and ``topk`` return, as PyTorch's: values (differentiable) and
+    their int64 indices along the dim."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _reduce_args(op: str, dim: Any, keepdim: bool | None, axis: Any, keepdims: bool | None) -> tuple[Any, bool]:
+    """A reduction's (dims, keepdim) from PyTorch's or NumPy's spelling of each (both at once is an error)."""
+    dims = ops.either_spelling(op, ("dim", "axis"), dim, axis)
+    return dims, bool(ops.either_spelling(op, ("keepdim", "keepdims"), keepdim, keepdims, False))
+
+
+def _sort_dim(op: str, dim: int | None, axis: int | None, ndim: int) -> int:
+    """The one dim that sort, argsort and topk work along (the last by default), checked."""
+    return ops.single_axis(op, ops.either_spelling(op, ("dim", "axis"), dim, axis, -1), ndim)
+
+
+def _check_flag(op: str, name: str, value: Any) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}(): {name} must be True or False, not {value!r}")
+
+
+def _take_along(source: Tensor, indices: Tensor, dim: int, squeeze: bool = False) -> Tensor:
+    """The values of ``source`` at ``indices`` along ``dim`` (a 0-d tensor is treated as one element)."""
+    if source.ndim == 0:
+        return ops.TakeAlongAxis.apply(source.reshape(1), indices.reshape(1), axis=0).reshape(())
+    return ops.TakeAlongAxis.apply(source, indices, axis=dim, squeeze=squeeze)
+
+
+_NORM_NAMES = {"fro": 2.0}
+
+
+def _norm_order(p: Any) -> float:
+    """``norm``'s ``p`` as a number: "fro" is 2; the nuclear norm and non-numbers are refused."""
+    if isinstance(p, str):
+        if p not in _NORM_NAMES:
+            raise ValueError(f"norm(): p={p!r} is not supported; use 'fro', or a number such as 1, 2 or "
+                             "float('inf') (the nuclear norm 'nuc' is not implemented)")
+        return _NORM_NAMES[p]
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.number)) or np.isnan(p):
+        raise TypeError(f"norm(): p must be a number or 'fro', not {p!r}")
+    return float(p)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
