@@ -165,9 +165,14 @@ class Tensor:
         """
         if isinstance(value, np.ndarray):
             return cls._from_op(value, None)
+        if value is None:
+            raise _unusable_operand(value)
         dtype = like._data.dtype
         if dtype.kind == "f":
-            return cls._from_op(np.asarray(value, dtype=dtype), None)
+            try:
+                return cls._from_op(np.asarray(value, dtype=dtype), None)
+            except (TypeError, ValueError):
+                raise _unusable_operand(value) from None
         array = np.asarray(value)
         kind = array.dtype.kind
         if kind == "f":
@@ -175,8 +180,7 @@ class Tensor:
         elif kind in "iu" and dtype.kind in "iu":
             array = np.asarray(value, dtype=dtype)
         elif kind not in "biu":
-            raise TypeError(f"cannot combine a tensor with {type(value).__name__} {value!r}: "
-                            "use numbers, arrays or tensors of bool, integer or floating-point values")
+            raise _unusable_operand(value)
         return cls._from_op(array, None)
 
     # ------------------------------------------------------------------ attributes
@@ -1099,6 +1103,11 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     if not isinstance(other, Tensor):
         other = Tensor._lift(other, input)
     return ops.Where.apply(condition, input, other)
+
+
+def _unusable_operand(value: Any) -> TypeError:
+    return TypeError(f"cannot combine a tensor with {type(value).__name__} {value!r}: use numbers, arrays or "
+                     "tensors of bool, integer or floating-point values")
 
 
 def _dims(name: str, shape: tuple[Any, ...]) -> tuple[int, ...]:

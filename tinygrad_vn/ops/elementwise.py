@@ -202,9 +202,10 @@ class Maximum(Function):
 
 
 class Minimum(Function):
-    """C = min(A, B) elementwise; the gradient goes to the smaller input, split evenly on ties.
+    """C = min(A, B); dA = dC where A < B, dB = dC where B < A (ties split evenly, NaN passes to both).
 
-    Where either input is NaN, C is NaN and both inputs get the whole gradient (as in PyTorch).
+    The gradient goes to the smaller input, half to each on a tie. Where either input is NaN, C is
+    NaN and both inputs get the whole gradient (as in PyTorch).
     """
 
     @staticmethod
@@ -325,9 +326,10 @@ class Abs(Function):
 
 
 class Sign(Function):
-    """B = sign(A); dA = 0 (−1, 0 or 1 for each element; NaN stays NaN).
+    """B = sign(A); dA = 0.
 
-    PyTorch gives 0 for NaN; here NaN stays NaN, so that a NaN is not silently turned into a number.
+    Each element becomes −1, 0 or 1. PyTorch gives 0 for NaN; here NaN stays NaN, so that a NaN is
+    not silently turned into a number.
     """
 
     @staticmethod
@@ -430,7 +432,7 @@ class Expm1(Function):
 
 
 class Log2(Function):
-    """B = log₂ A; dA = dB / (A ln 2)."""
+    """B = log₂ A; dA = dB / (A · ln 2)."""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
@@ -468,7 +470,11 @@ class Ceil(Function):
 
 
 class Round(Function):
-    """B = A rounded to ``decimals`` places, halves to even; dA = 0 (integer tensors come back unchanged)."""
+    """B = round(A); dA = 0.
+
+    Rounds to ``decimals`` places, halves to even as PyTorch and NumPy; integer tensors come back
+    unchanged (as a copy).
+    """
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, decimals: int = 0) -> np.ndarray:
