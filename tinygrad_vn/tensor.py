@@ -165,7 +165,7 @@ class Tensor:
         """
         if isinstance(value, np.ndarray):
             return cls._from_op(value, None)
-        if value is None:
+        if value is None or isinstance(value, (str, bytes)):
             raise _unusable_operand(value)
         dtype = like._data.dtype
         if dtype.kind == "f":
