@@ -1,4 +1,4 @@
-"""Creation functions as PyTorch's: full, *_like, eye, linspace, randint, uniform, normal, from_numpy, in-place fills."""
+"""Creation functions as PyTorch's: full, *_like, eye, linspace, randint, uniform, normal, from_numpy, fills."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def test_from_numpy_shares_memory_and_keeps_the_dtype() -> None:
     assert t[0, 0].item() == 42.0
     t += 1
     assert array[0, 0] == 43.0
-    with pytest.raises(TypeError, match="from_numpy expects an np.ndarray, not list"):
+    with pytest.raises(TypeError, match=r"from_numpy expects an np\.ndarray, not list"):
         tg.from_numpy([1.0, 2.0])
     with pytest.raises(TypeError, match="not complex128"):
         tg.from_numpy(np.zeros(2, dtype=complex))

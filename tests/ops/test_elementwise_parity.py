@@ -268,9 +268,9 @@ def test_bitwise_operators_on_bool_and_integer_tensors_equal_pytorch() -> None:
 def test_bitwise_operators_refuse_float_tensors_clearly() -> None:
     x = tg.tensor([1.0, 0.0])
     with pytest.raises(TypeError, match=r"& needs bool or integer tensors, not float32"):
-        x & x
+        _ = x & x
     with pytest.raises(TypeError, match=r"~ needs bool or integer tensors"):
-        ~x
+        _ = ~x
 
 
 @pytest.mark.parametrize("name", ["logical_and", "logical_or", "logical_xor"])
