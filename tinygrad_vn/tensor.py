@@ -49,7 +49,7 @@ def as_dtype(dtype: Any) -> np.dtype:
     Only bool, integer and floating-point dtypes are accepted; anything else raises a TypeError
     naming it.
     """
-    if type(dtype) is np.dtype and dtype.kind in "biuf":
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
         return dtype
     if isinstance(dtype, str):
         named = DTYPE_NAMES.get(dtype)
@@ -596,8 +596,6 @@ class Tensor:
         except ValueError:
             raise ValueError(f"{name}: a value of shape {value.shape} cannot be written into "
                              f"{np.shape(self._data[index])} places of a tensor of shape {self.shape}") from None
-
-    __array_priority__ = 1000  # as PyTorch's tensors: NumPy hands mixed operations to the Tensor
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """The tensor's array for NumPy (``np.asarray(t)`` shares it; ``np.array(t)`` copies), as ``.numpy()``."""
