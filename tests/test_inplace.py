@@ -121,9 +121,12 @@ def test_ndarray_on_the_left_of_an_operator_gives_a_recorded_tensor():
     np.testing.assert_array_equal(w.grad.numpy(), [3.0, 4.0])
 
 
-def test_numpy_functions_without_a_tensor_rule_are_refused_clearly():
-    with pytest.raises(TypeError, match="sin"):
-        np.sin(tg.tensor([1.0]))
+def test_numpy_functions_on_a_tensor_give_arrays_and_refuse_one_that_requires_grad():
+    out = np.sin(tg.tensor([1.0]))
+    assert type(out) is np.ndarray
+    np.testing.assert_allclose(out, [np.sin(np.float32(1.0))])
+    with pytest.raises(RuntimeError, match=r"np\.sin .*requires grad.*t\.sin\(\)"):
+        np.sin(tg.tensor([1.0], requires_grad=True))
 
 
 def test_in_place_dtype_and_shape_are_kept_or_refused():

@@ -29,9 +29,47 @@ from .autograd import (
     version_of,
 )
 
+float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+
+DTYPE_NAMES: dict[str, np.dtype] = {
+    "float16": float16, "half": float16, "float32": float32, "float": float32, "float64": float64,
+    "double": float64, "int8": int8, "int16": int16, "short": int16, "int32": int32, "int": int32,
+    "int64": int64, "long": int64, "uint8": uint8, "bool": bool_,
+}
+"""The dtype names a ``dtype=`` argument accepts as strings, with PyTorch's meanings ("float" is float32)."""
+
+
+def as_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` (a tg/NumPy dtype, a Python type or a name in :data:`DTYPE_NAMES`) as a NumPy dtype.
+
+    Only bool, integer and floating-point dtypes are accepted; anything else raises a TypeError
+    naming it.
+    """
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return dtype
+    if isinstance(dtype, str):
+        named = DTYPE_NAMES.get(dtype)
+        if named is None:
+            raise TypeError(f"unknown dtype name {dtype!r}; use one of {', '.join(DTYPE_NAMES)} "
+                            "(or tg.float32, tg.int64, ...)")
+        return named
+    try:
+        resolved = np.dtype(dtype) if dtype is not None else None
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.kind not in "biuf":
+        raise TypeError(f"dtype must be a bool, integer or floating-point type (tg.float32, tg.int64, tg.bool, "
+                        f"or a name such as 'float32'), not {dtype!r}")
+    return resolved
+
 
 Axis = int | tuple[int, ...] | None
 
@@ -41,7 +79,7 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        return np.array(data, dtype=dtype)
+        return np.array(data, dtype=as_dtype(dtype))
     if isinstance(data, (np.ndarray, np.generic)):
         return np.array(data)
     array = np.array(data)
@@ -50,6 +88,33 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"cannot make a Tensor from data of dtype {array.dtype} ({type(data).__name__})")
     return array
+
+
+class ElementCount(int):
+    """What ``tensor.size`` gives: the element count as an int (NumPy's ``size``) that, called, gives the shape.
+
+    ``t.size`` is NumPy's spelling and ``t.size()``/``t.size(dim)`` PyTorch's; being both keeps code
+    written either way right, where a method alone would make ``t.size == 1`` silently false.
+    """
+
+    def __new__(cls, count: int, shape: tuple[int, ...]) -> ElementCount:
+        size = super().__new__(cls, count)
+        size.shape = shape
+        return size
+
+    def __call__(self, dim: int | None = None) -> Any:
+        """The shape (PyTorch's ``size()``), or the length of dimension ``dim`` (negative counts from the end)."""
+        if dim is None:
+            return self.shape
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"size(dim): dim must be an integer, not {type(dim).__name__} {dim!r}")
+        ndim = len(self.shape)
+        if ndim == 0:
+            raise IndexError(f"size({dim}): a 0-d tensor has no dimensions")
+        if not -ndim <= dim < ndim:
+            raise IndexError(f"size({dim}): dimension out of range for a tensor of shape {self.shape} "
+                             f"(expected {-ndim} to {ndim - 1})")
+        return self.shape[dim]
 
 
 class Tensor:
@@ -95,10 +160,32 @@ class Tensor:
 
     @classmethod
     def _lift(cls, value: Any, like: Tensor) -> Tensor:
-        """A constant operand (Python number or array) as a tensor of ``like``'s float dtype."""
-        if isinstance(value, np.ndarray) or like.data.dtype.kind != "f":
-            return cls._from_op(np.asarray(value), None)
-        return cls._from_op(np.asarray(value, dtype=like.data.dtype), None)
+        """A constant operand as a tensor, typed as PyTorch types a Python number next to ``like``.
+
+        Arrays keep their dtype. A number takes ``like``'s dtype when that is a float (``x32 * 2.5``
+        stays float32) or when both are integers (``int32 + 1`` stays int32); a float next to an
+        integer or bool tensor becomes float32 (PyTorch's default dtype); an integer next to a bool
+        tensor becomes int64.
+        """
+        if isinstance(value, np.ndarray):
+            return cls._from_op(value, None)
+        if value is None or isinstance(value, (str, bytes)):
+            raise _unusable_operand(value)
+        dtype = like._data.dtype
+        if dtype.kind == "f":
+            try:
+                return cls._from_op(np.asarray(value, dtype=dtype), None)
+            except (TypeError, ValueError):
+                raise _unusable_operand(value) from None
+        array = np.asarray(value)
+        kind = array.dtype.kind
+        if kind == "f":
+            array = array.astype(np.float32)
+        elif kind in "iu" and dtype.kind in "iu":
+            array = np.asarray(value, dtype=dtype)
+        elif kind not in "biu":
+            raise _unusable_operand(value)
+        return cls._from_op(array, None)
 
     # ------------------------------------------------------------------ attributes
 
@@ -165,9 +252,15 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def size(self) -> int:
-        """The number of elements."""
-        return self._data.size
+    def size(self) -> ElementCount:
+        """The number of elements (NumPy's ``size``), also callable as PyTorch's ``size()``/``size(dim)``.
+
+        >>> import tinygrad_vn as tg
+        >>> t = tg.zeros(2, 3)
+        >>> t.size, t.size(), t.size(-1)
+        (6, (2, 3), 3)
+        """
+        return ElementCount(self._data.size, self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -241,10 +334,17 @@ class Tensor:
     clip = clamp
 
     def astype(self, dtype: Any) -> Tensor:
-        """A copy converted to ``dtype`` (differentiable between float types)."""
-        return ops.Cast.apply(self, dtype=np.dtype(dtype))
+        """A copy converted to ``dtype``: differentiable between float types; an integer or bool result is a constant.
 
-    to = astype
+        >>> import tinygrad_vn as tg
+        >>> w = tg.tensor([1.7, -2.2], requires_grad=True)
+        >>> w.astype(tg.int64).tolist(), w.astype(tg.int64).requires_grad
+        ([1, -2], False)
+        """
+        dtype = as_dtype(dtype)
+        if dtype.kind != "f" and self.requires_grad:
+            return ops.Cast.apply(ops.Detach.apply(self), dtype=dtype)
+        return ops.Cast.apply(self, dtype=dtype)
 
     def float(self) -> Tensor:
         """Converted to float32."""
@@ -522,22 +622,38 @@ class Tensor:
             raise ValueError(f"{name}: a value of shape {value.shape} cannot be written into "
                              f"{np.shape(self._data[index])} places of a tensor of shape {self.shape}") from None
 
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """The tensor's array for NumPy (``np.asarray(t)`` shares it; ``np.array(t)`` copies), as ``.numpy()``."""
+        if copy is False and dtype is not None and np.dtype(dtype) != self._data.dtype:
+            raise ValueError(f"np.asarray(copy=False): converting a {self.dtype} tensor to {np.dtype(dtype)} "
+                             "needs a copy")
+        array = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return array.copy() if copy else array
+
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """NumPy meets a Tensor: ``ndarray -= tensor`` works on arrays; ``array + tensor`` gives a Tensor."""
-        out = kwargs.pop("out", None)
-        if method == "__call__" and out is not None and not kwargs:
-            if not all(isinstance(o, np.ndarray) for o in out):
-                raise TypeError(f"np.{ufunc.__name__}: write into a Tensor with its own in-place ops "
-                                "(t += x, t.add_(x)), not with out=")
-            if is_grad_enabled() and any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
-                raise RuntimeError(f"np.{ufunc.__name__} into an ndarray would cut a tensor that requires grad "
-                                   "from its graph; use .detach() or run it under tg.no_grad()")
-            return ufunc(*[x._data if isinstance(x, Tensor) else x for x in inputs], out=out)
+        """NumPy meets a Tensor: as with PyTorch's tensors, NumPy functions give arrays and operators give Tensors.
+
+        ``array * tensor`` (any Python operator with an array on the left) is the Tensor op, recorded
+        as ``tensor * array`` would be; ``array -= tensor`` writes into the array; any other ufunc
+        (``np.sin(t)``, ``np.maximum(a, t)``) runs on the tensors' arrays and gives an array. While
+        gradients are recorded, a tensor that requires grad is refused by the last two, which would cut
+        it from its graph without a word.
+        """
+        out = kwargs.get("out")
         op = _UFUNC_OPS.get(ufunc)
-        if method != "__call__" or kwargs or out is not None or op is None:
-            raise TypeError(f"NumPy's {ufunc.__name__}{'' if method == '__call__' else '.' + method} does not "
-                            "take a tinygrad_vn Tensor; use the Tensor's own method, or .numpy() for its array")
-        return op(*inputs)
+        if op is not None and method == "__call__" and not kwargs:
+            return op(*inputs)
+        if out is not None and not all(isinstance(o, np.ndarray) for o in out):
+            raise TypeError(f"np.{ufunc.__name__}: write into a Tensor with its own in-place ops "
+                            "(t += x, t.add_(x)), not with out=")
+        name = f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}"
+        if is_grad_enabled() and any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+            what = "into an ndarray " if out is not None else ""
+            raise RuntimeError(f"{name} {what}would cut a tensor that requires grad from its graph: use the "
+                               "Tensor's own method (t.sin(), t.maximum(u), ...) to keep the gradient, or "
+                               ".detach() / tg.no_grad() to get plain arrays")
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        return getattr(ufunc, method)(*arrays, **kwargs)
 
     # ------------------------------------------------------------------ comparisons (no gradient)
 
@@ -592,6 +708,259 @@ class Tensor:
     def abs(self) -> Tensor:
         """Absolute value elementwise."""
         return ops.Abs.apply(self)
+
+    # ------------------------------------------------------------------ parity: elementwise, conversion and creation
+    # PyTorch's names for conversions, shapes, elementwise math, comparisons, logic and in-place sampling.
+
+    def long(self) -> Tensor:
+        """Converted to int64 (a constant to autodiff, as every integer tensor)."""
+        return self.astype(int64)
+
+    def int(self) -> Tensor:
+        """Converted to int32 (a constant to autodiff)."""
+        return self.astype(int32)
+
+    def bool(self) -> Tensor:
+        """Converted to bool: nonzero becomes True (a constant to autodiff)."""
+        return self.astype(bool_)
+
+    def half(self) -> Tensor:
+        """Converted to float16."""
+        return self.astype(float16)
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
+           non_blocking: bool = False) -> Tensor:
+        """Converted as PyTorch's ``to``: ``to(dtype)``, ``to("cpu")``, ``to(other)`` (its dtype), ``to("cpu", dtype)``.
+
+        Gives the tensor itself when nothing changes, unless ``copy=True``. The CPU is the only device;
+        any other raises. ``non_blocking`` is accepted and changes nothing.
+
+        >>> import tinygrad_vn as tg
+        >>> t = tg.tensor([1.5])
+        >>> t.to("cpu") is t, t.to(tg.float64).dtype, t.to(tg.tensor([1])).tolist()
+        (True, dtype('float64'), [1])
+        """
+        if len(args) > 2:
+            raise TypeError(f"to() takes at most a device and a dtype, got {len(args)} positional arguments")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype if dtype is None else dtype
+            elif (isinstance(arg, str) and arg not in DTYPE_NAMES) or (hasattr(arg, "type") and hasattr(arg, "index")):
+                device = arg
+            elif arg is not None:
+                dtype = arg
+        if device is not None:
+            _check_device(device)
+        target = self._data.dtype if dtype is None else as_dtype(dtype)
+        if target == self._data.dtype:
+            return self.clone() if copy else self
+        return self.astype(target)
+
+    def view(self, *shape: int | Sequence[int]) -> Tensor:
+        """The same memory seen with a new shape (one -1 is inferred); changes show through both.
+
+        Refused when the tensor's layout (a transpose, a strided slice) would need a copy: use
+        :meth:`reshape`, which copies then, or ``.contiguous().view(...)``.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.arange(6).view(2, -1).tolist()
+        [[0, 1, 2], [3, 4, 5]]
+        """
+        dims = _dims("view", shape)
+        try:
+            probe = self._data.reshape(dims)
+        except ValueError:
+            raise RuntimeError(f"view: shape {list(dims)} is invalid for a tensor of {self._data.size} elements "
+                               f"(shape {self.shape})") from None
+        if self._data.size and not np.may_share_memory(probe, self._data):
+            raise RuntimeError(f"view: a tensor of shape {self.shape} laid out with strides {self._data.strides} "
+                               f"(bytes) cannot be seen as shape {dims} without copying, because a dimension would "
+                               "span separate parts of its memory; use .reshape(...) instead (or .contiguous())")
+        return ops.Reshape.apply(self, shape=dims)
+
+    def view_as(self, other: Any) -> Tensor:
+        """:meth:`view` with ``other``'s shape."""
+        return self.view(other.shape)
+
+    def reshape_as(self, other: Any) -> Tensor:
+        """:meth:`reshape` to ``other``'s shape."""
+        return self.reshape(other.shape)
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self._data.size)
+
+    def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
+        return self._data.ndim
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    def is_contiguous(self) -> bool:
+        """Whether the elements lie in memory in row-major (C) order without gaps."""
+        return bool(self._data.flags.c_contiguous)
+
+    def contiguous(self) -> Tensor:
+        """This tensor if its memory is in row-major order, else a row-major copy that gradients flow through."""
+        return self if self._data.flags.c_contiguous else ops.Contiguous.apply(self)
+
+    def sign(self) -> Tensor:
+        """−1, 0 or 1 elementwise (gradient 0; NaN stays NaN, where PyTorch gives 0)."""
+        return ops.Sign.apply(self)
+
+    def square(self) -> Tensor:
+        """x² elementwise (``x * x``)."""
+        return ops.Mul.apply(self, self)
+
+    def reciprocal(self) -> Tensor:
+        """1 / x elementwise (integers give float32)."""
+        return ops.Reciprocal.apply(self)
+
+    def rsqrt(self) -> Tensor:
+        """1 / √x elementwise."""
+        return ops.Rsqrt.apply(self)
+
+    def sin(self) -> Tensor:
+        """Sine elementwise."""
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        """Cosine elementwise."""
+        return ops.Cos.apply(self)
+
+    def log1p(self) -> Tensor:
+        """ln(1 + x) elementwise, accurate for small x."""
+        return ops.Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        """eˣ − 1 elementwise, accurate for small x."""
+        return ops.Expm1.apply(self)
+
+    def log2(self) -> Tensor:
+        """Base-2 logarithm elementwise."""
+        return ops.Log2.apply(self)
+
+    def floor(self) -> Tensor:
+        """Round down elementwise (gradient 0)."""
+        return ops.Floor.apply(self)
+
+    def ceil(self) -> Tensor:
+        """Round up elementwise (gradient 0)."""
+        return ops.Ceil.apply(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round to ``decimals`` places, halves to even as PyTorch (gradient 0)."""
+        if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
+            raise TypeError(f"round: decimals must be an integer, not {type(decimals).__name__} {decimals!r}")
+        return ops.Round.apply(self, decimals=int(decimals))
+
+    def pow(self, exponent: Any) -> Tensor:
+        """self ** exponent elementwise."""
+        return ops.Pow.apply(self, exponent)
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise maximum with ``other`` (NaN wins, as in PyTorch)."""
+        return ops.Maximum.apply(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise minimum with ``other`` (NaN wins, as in PyTorch)."""
+        return ops.Minimum.apply(self, other)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """Where ``condition`` holds this tensor's elements, else ``other``'s (``tg.where(condition, self, other)``)."""
+        return where(condition, self, other)
+
+    def eq(self, other: Any) -> Tensor:
+        """self == other elementwise (bool, no gradient)."""
+        return self._compare(other, np.equal)
+
+    def ne(self, other: Any) -> Tensor:
+        """self != other elementwise (bool, no gradient)."""
+        return self._compare(other, np.not_equal)
+
+    def lt(self, other: Any) -> Tensor:
+        """self < other elementwise (bool, no gradient)."""
+        return self._compare(other, np.less)
+
+    def le(self, other: Any) -> Tensor:
+        """self <= other elementwise (bool, no gradient)."""
+        return self._compare(other, np.less_equal)
+
+    def gt(self, other: Any) -> Tensor:
+        """self > other elementwise (bool, no gradient)."""
+        return self._compare(other, np.greater)
+
+    def ge(self, other: Any) -> Tensor:
+        """self >= other elementwise (bool, no gradient)."""
+        return self._compare(other, np.greater_equal)
+
+    def __and__(self, other: Any) -> Tensor:
+        return ops.Bitwise.apply(self, other, operation=np.bitwise_and)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return ops.Bitwise.apply(other, self, operation=np.bitwise_and)
+
+    def __or__(self, other: Any) -> Tensor:
+        return ops.Bitwise.apply(self, other, operation=np.bitwise_or)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return ops.Bitwise.apply(other, self, operation=np.bitwise_or)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return ops.Bitwise.apply(self, other, operation=np.bitwise_xor)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return ops.Bitwise.apply(other, self, operation=np.bitwise_xor)
+
+    def __invert__(self) -> Tensor:
+        return ops.Bitwise.apply(self, operation=np.invert)
+
+    def __iand__(self, other: Any) -> Tensor:
+        return self._inplace("&=", ops.Bitwise, other, operation=np.bitwise_and)
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self._inplace("|=", ops.Bitwise, other, operation=np.bitwise_or)
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._inplace("^=", ops.Bitwise, other, operation=np.bitwise_xor)
+
+    def logical_and(self, other: Any) -> Tensor:
+        """Elementwise logical and: nonzero counts as true; the result is bool."""
+        return ops.Logical.apply(self, other, operation=np.logical_and)
+
+    def logical_or(self, other: Any) -> Tensor:
+        """Elementwise logical or (bool result)."""
+        return ops.Logical.apply(self, other, operation=np.logical_or)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        """Elementwise logical exclusive or (bool result)."""
+        return ops.Logical.apply(self, other, operation=np.logical_xor)
+
+    def logical_not(self) -> Tensor:
+        """Elementwise logical not: True where the element is zero."""
+        return ops.Logical.apply(self, operation=np.logical_not)
+
+    def uniform_(self, low: float = 0.0, high: float = 1.0) -> Tensor:
+        """Fill in place with uniform samples in [low, high) from the global generator (parameters: under no_grad).
+
+        >>> import tinygrad_vn as tg
+        >>> t = tg.zeros(3).uniform_(2.0, 3.0)
+        >>> 2.0 <= t.min().item() and t.max().item() < 3.0
+        True
+        """
+        from .factories import uniform
+
+        return self._inplace("uniform_", ops.SetItem, uniform(low, high, self.shape, dtype=self.dtype),
+                             index=Ellipsis)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill in place with normal samples of ``mean`` and ``std`` from the global generator (parameters: no_grad)."""
+        from .factories import normal
+
+        return self._inplace("normal_", ops.SetItem, normal(mean, std, self.shape, dtype=self.dtype),
+                             index=Ellipsis)
 
     # ------------------------------------------------------------------ reductions
 
@@ -919,13 +1288,14 @@ def _clear_grad(tensor: Tensor) -> None:
 
 _UFUNC_OPS: dict[Any, Any] = {
     np.add: ops.Add.apply, np.subtract: ops.Sub.apply, np.multiply: ops.Mul.apply, np.true_divide: ops.Div.apply,
-    np.power: ops.Pow.apply, np.matmul: ops.MatMul.apply, np.maximum: ops.Maximum.apply,
-    np.negative: ops.Neg.apply, np.exp: ops.Exp.apply, np.log: ops.Log.apply, np.sqrt: ops.Sqrt.apply,
-    np.absolute: ops.Abs.apply,
+    np.power: ops.Pow.apply, np.matmul: ops.MatMul.apply,
     **{compare: (lambda c: lambda a, b: ops.Compare.apply(a, b, compare=c))(compare)
        for compare in (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal)},
+    **{operation: (lambda o: lambda a, b: ops.Bitwise.apply(a, b, operation=o))(operation)
+       for operation in (np.bitwise_and, np.bitwise_or, np.bitwise_xor)},
 }
-"""The NumPy ufuncs that, given a Tensor operand, run as the Tensor op (so ``array * tensor`` is recorded)."""
+"""The ufuncs behind Python's operators: with an array on the left and a Tensor on the right they run as the
+Tensor op, so that ``array * tensor`` is recorded as ``tensor * array`` is."""
 
 
 Tensor._op_base = Tensor  # what autograd.Function.apply builds outputs and lifts constants with
@@ -1033,3 +1403,55 @@ def maximum(a: Any, b: Any) -> Tensor:
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
     return ops.Maximum.apply(a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum of two tensors (or a tensor and a constant); NaN wins, as in PyTorch."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)
+    return ops.Minimum.apply(a, b)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """``input``'s elements where the bool ``condition`` is true, else ``other``'s (all three broadcast together).
+
+    ``input`` and ``other`` may be tensors or numbers; a number takes its type from the tensor beside
+    it, as in PyTorch (``tg.where(x > 0, x, 0.0)`` keeps x's dtype). The gradient flows to ``input``
+    where the condition holds and to ``other`` elsewhere.
+
+    >>> import tinygrad_vn as tg
+    >>> x = tg.tensor([-1.0, 2.0])
+    >>> tg.where(x > 0, x, 0.0).tolist()
+    [0.0, 2.0]
+    """
+    condition = _as_tensor(condition)
+    if not isinstance(input, Tensor):
+        input = Tensor._lift(input, other) if isinstance(other, Tensor) else Tensor(input)
+    if not isinstance(other, Tensor):
+        other = Tensor._lift(other, input)
+    return ops.Where.apply(condition, input, other)
+
+
+def _unusable_operand(value: Any) -> TypeError:
+    return TypeError(f"cannot combine a tensor with {type(value).__name__} {value!r}: use numbers, arrays or "
+                     "tensors of bool, integer or floating-point values")
+
+
+def _dims(name: str, shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """``f(2, 3)`` or ``f((2, 3))`` arguments as a tuple of ints, refusing anything else by ``name``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"{name}: sizes must be integers, got {type(n).__name__} {n!r} in {shape}")
+    return tuple(int(n) for n in shape)
+
+
+def _check_device(device: Any) -> None:
+    """Accept the CPU (``"cpu"``, ``"cpu:0"``, a torch.device of type cpu); raise for any other device."""
+    kind = getattr(device, "type", device)
+    if not isinstance(kind, str):
+        raise TypeError(f"to(): a device must be a string such as 'cpu', not {type(device).__name__} {device!r}")
+    if kind.split(":")[0] != "cpu":
+        raise RuntimeError(f"to({str(device)!r}): tinygrad_vn runs on the CPU only (NumPy and Numba); use 'cpu' "
+                           "or leave the device out")

@@ -1,10 +1,14 @@
-"""Elementwise ops: arithmetic with broadcasting, unary math, casts, clamping and comparisons.
+"""Elementwise ops: arithmetic with broadcasting, unary math, casts, clamping, selection and comparisons.
 
 Broadcasting is undone in one place, :func:`unbroadcast`, which every op with broadcast operands uses.
+Operands of different dtypes meet in one place too, :func:`promote`, which gives them the dtype
+PyTorch gives the result (a float32 tensor times an int64 tensor stays float32, where NumPy would
+make it float64); Python numbers are typed before they get here, by ``Tensor._lift``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -25,6 +29,37 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # PyTorch's order of kinds: bool < integer < floating point
+
+
+def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """The dtype PyTorch gives an elementwise op on ``a`` and ``b``.
+
+    The higher kind wins (bool < integer < float) and within one kind the wider type. A 0-d operand
+    does not widen a dimensioned one of its own kind (a float32 vector times a float64 scalar tensor
+    stays float32), but a 0-d operand of a higher kind still sets the kind.
+    """
+    rank_a, rank_b = _CATEGORY.get(a.dtype.kind, 3), _CATEGORY.get(b.dtype.kind, 3)
+    if (a.ndim == 0) != (b.ndim == 0):
+        dimensioned, zero_d = (a, b) if a.ndim else (b, a)
+        low, high = (rank_a, rank_b) if a.ndim else (rank_b, rank_a)
+        return zero_d.dtype if high > low else dimensioned.dtype
+    if rank_a != rank_b:
+        return a.dtype if rank_a > rank_b else b.dtype
+    return np.promote_types(a.dtype, b.dtype)
+
+
+def promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` and ``b`` converted to :func:`result_dtype` (ops call it only when the dtypes differ)."""
+    dtype = result_dtype(a, b)
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+
+def floating(a: np.ndarray) -> np.ndarray:
+    """``a`` itself if it holds floats, else as float32 (PyTorch's default dtype), for ops like sin and exp."""
+    return a if a.dtype.kind == "f" else a.astype(np.float32)
+
+
 def broadcasting(op: str, compute: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``compute(a, b)``, turning NumPy's broadcast error into one that names the op and both shapes."""
     try:
@@ -43,6 +78,8 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype != b.dtype:
+            a, b = promote(a, b)
         ctx.shapes = (a.shape, b.shape)
         return broadcasting("add", np.add, a, b)
 
@@ -56,6 +93,8 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype != b.dtype:
+            a, b = promote(a, b)
         ctx.shapes = (a.shape, b.shape)
         return broadcasting("sub", np.subtract, a, b)
 
@@ -74,6 +113,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype != b.dtype:
+            a, b = promote(a, b)
         needs = ctx.needs_input_grad
         ctx.shapes = (a.shape, b.shape)
         ctx.save_for_backward(a if not needs or needs[1] else None, b if not needs or needs[0] else None)
@@ -88,10 +129,17 @@ class Mul(Function):
 
 
 class Div(Function):
-    """C = A / B; dA = dC / B, dB = −dC ⊙ A / B² (A is saved only when B needs a gradient)."""
+    """C = A / B; dA = dC / B, dB = −dC ⊙ A / B² (A is saved only when B needs a gradient).
+
+    True division, as PyTorch's: integer operands give float32.
+    """
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype != b.dtype:
+            a, b = promote(a, b)
+        if a.dtype.kind != "f":
+            a, b = a.astype(np.float32), b.astype(np.float32)
         needs = ctx.needs_input_grad
         ctx.shapes = (a.shape, b.shape)
         ctx.save_for_backward(a if not needs or needs[1] else None, b)
@@ -110,6 +158,8 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype != b.dtype:
+            a, b = promote(a, b)
         out = broadcasting("pow", np.power, a, b)
         ctx.save_for_backward(a, b, out)
         return out
@@ -137,6 +187,8 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype != b.dtype:
+            a, b = promote(a, b)
         ctx.save_for_backward(a, b)
         return broadcasting("maximum", np.maximum, a, b)
 
@@ -147,6 +199,59 @@ class Maximum(Function):
         share_a = np.where(a < b, 0, np.where(a == b, tie, 1))
         share_b = np.where(b < a, 0, np.where(a == b, tie, 1))
         return unbroadcast(grad * share_a, a.shape), unbroadcast(grad * share_b, b.shape)
+
+
+class Minimum(Function):
+    """C = min(A, B); dA = dC where A < B, dB = dC where B < A (ties split evenly, NaN passes to both).
+
+    The gradient goes to the smaller input, half to each on a tie. Where either input is NaN, C is
+    NaN and both inputs get the whole gradient (as in PyTorch).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype != b.dtype:
+            a, b = promote(a, b)
+        ctx.save_for_backward(a, b)
+        return broadcasting("minimum", np.minimum, a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, b = ctx.saved
+        tie = 0.5 * (a == b)
+        share_a = np.where(a > b, 0, np.where(a == b, tie, 1))
+        share_b = np.where(b > a, 0, np.where(a == b, tie, 1))
+        return unbroadcast(grad * share_a, a.shape), unbroadcast(grad * share_b, b.shape)
+
+
+class Where(Function):
+    """C = where(M, A, B); dM = 0, dA = dC ⊙ M, dB = dC ⊙ (1 − M) (each summed over broadcast axes).
+
+    ``M`` is a bool tensor; C takes A where it is true and B elsewhere, all three broadcast together.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if mask.dtype != np.bool_:
+            raise TypeError(f"where: the condition must be a bool tensor (e.g. x > 0), not {mask.dtype}")
+        if a.dtype != b.dtype:
+            a, b = promote(a, b)
+        try:
+            out = np.where(mask, a, b)
+        except ValueError:
+            raise ValueError(f"where: shapes {mask.shape}, {a.shape} and {b.shape} cannot be broadcast "
+                             "together") from None
+        ctx.save_for_backward(mask)
+        ctx.shapes = (a.shape, b.shape)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[None, np.ndarray | None, np.ndarray | None]:
+        (mask,), (shape_a, shape_b) = ctx.saved, ctx.shapes
+        zero = grad.dtype.type(0)
+        grad_a = unbroadcast(np.where(mask, grad, zero), shape_a) if ctx.needs_input_grad[1] else None
+        grad_b = unbroadcast(np.where(mask, zero, grad), shape_b) if ctx.needs_input_grad[2] else None
+        return None, grad_a, grad_b
 
 
 class Neg(Function):
@@ -166,6 +271,8 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        if a.dtype.kind != "f":
+            a = floating(a)
         out = np.exp(a)
         ctx.save_for_backward(out)
         return out
@@ -180,6 +287,7 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        a = floating(a)
         ctx.save_for_backward(a)
         return np.log(a)
 
@@ -193,6 +301,8 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        if a.dtype.kind != "f":
+            a = floating(a)
         out = np.sqrt(a)
         ctx.save_for_backward(out)
         return out
@@ -213,6 +323,180 @@ class Abs(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         return grad * np.sign(ctx.saved[0])
+
+
+class Sign(Function):
+    """B = sign(A); dA = 0.
+
+    Each element becomes −1, 0 or 1. PyTorch gives 0 for NaN; here NaN stays NaN, so that a NaN is
+    not silently turned into a number.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return np.sign(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return np.zeros_like(grad)
+
+
+class Reciprocal(Function):
+    """B = 1 / A; dA = −dB ⊙ B²."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        a = floating(a)
+        with np.errstate(divide="ignore"):
+            out = np.reciprocal(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        out = ctx.saved[0]
+        return -grad * out * out
+
+
+class Rsqrt(Function):
+    """B = 1 / √A; dA = −dB ⊙ B³ / 2."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        a = floating(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.reciprocal(np.sqrt(a))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        out = ctx.saved[0]
+        return grad * out * out * out * -0.5
+
+
+class Sin(Function):
+    """B = sin A; dA = dB ⊙ cos A."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        a = floating(a)
+        ctx.save_for_backward(a)
+        return np.sin(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad * np.cos(ctx.saved[0])
+
+
+class Cos(Function):
+    """B = cos A; dA = −dB ⊙ sin A."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        a = floating(a)
+        ctx.save_for_backward(a)
+        return np.cos(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return -grad * np.sin(ctx.saved[0])
+
+
+class Log1p(Function):
+    """B = ln(1 + A); dA = dB / (1 + A) (accurate for A near 0)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        a = floating(a)
+        ctx.save_for_backward(a)
+        return np.log1p(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad / (1 + ctx.saved[0])
+
+
+class Expm1(Function):
+    """B = eᴬ − 1; dA = dB ⊙ (B + 1) (accurate for A near 0)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        out = np.expm1(floating(a))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad * (ctx.saved[0] + 1)
+
+
+class Log2(Function):
+    """B = log₂ A; dA = dB / (A · ln 2)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        a = floating(a)
+        ctx.save_for_backward(a)
+        return np.log2(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad / (ctx.saved[0] * math.log(2))
+
+
+class Floor(Function):
+    """B = ⌊A⌋; dA = 0 (integer tensors come back unchanged, as a copy)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return np.floor(a) if a.dtype.kind == "f" else a.copy()
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return np.zeros_like(grad)
+
+
+class Ceil(Function):
+    """B = ⌈A⌉; dA = 0 (integer tensors come back unchanged, as a copy)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return np.ceil(a) if a.dtype.kind == "f" else a.copy()
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return np.zeros_like(grad)
+
+
+class Round(Function):
+    """B = round(A); dA = 0.
+
+    Rounds to ``decimals`` places, halves to even as PyTorch and NumPy; integer tensors come back
+    unchanged (as a copy).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, decimals: int = 0) -> np.ndarray:
+        if a.dtype.kind != "f":
+            return a.copy()
+        return np.round(a, decimals)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return np.zeros_like(grad)
+
+
+class Contiguous(Function):
+    """B = A copied into row-major (C) order; dA = dB."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a) if a.ndim else a.copy()
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
+        return grad
 
 
 class Cast(Function):
@@ -264,3 +548,44 @@ class Compare(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray, compare: Any) -> np.ndarray:
         return np.asarray(compare(a, b))
+
+
+class Bitwise(Function):
+    """An elementwise ``&``, ``|``, ``^`` or ``~`` (``operation``: ``np.bitwise_and``, ...) of bool or integer tensors.
+
+    On bool tensors these are the logical and, or, xor and not, as in PyTorch.
+    """
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Context, *arrays: np.ndarray, operation: Any) -> np.ndarray:
+        for array in arrays:
+            if array.dtype.kind not in "biu":
+                raise TypeError(f"{_OPERATOR_NAMES.get(operation, operation.__name__)} needs bool or integer "
+                                f"tensors, not {array.dtype} (compare first, e.g. (x > 0) & (y > 0))")
+        if len(arrays) == 2 and arrays[0].dtype != arrays[1].dtype:
+            arrays = promote(*arrays)
+        try:
+            return np.asarray(operation(*arrays))
+        except ValueError:
+            shapes = " and ".join(str(a.shape) for a in arrays)
+            raise ValueError(f"{_OPERATOR_NAMES.get(operation, operation.__name__)}: shapes {shapes} cannot be "
+                             "broadcast together") from None
+
+
+_OPERATOR_NAMES = {np.bitwise_and: "&", np.bitwise_or: "|", np.bitwise_xor: "^", np.invert: "~"}
+
+
+class Logical(Function):
+    """An elementwise logical and, or, xor or not (``operation``: ``np.logical_and``, ...): any nonzero is true."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Context, *arrays: np.ndarray, operation: Any) -> np.ndarray:
+        try:
+            return np.asarray(operation(*arrays))
+        except ValueError:
+            shapes = " and ".join(str(a.shape) for a in arrays)
+            raise ValueError(f"{operation.__name__}: shapes {shapes} cannot be broadcast together") from None
