@@ -1,7 +1,9 @@
 """Every built-in op: its forward and its gradient rule side by side, on NumPy arrays, one file per family.
 
 - :mod:`.elementwise`: ``+ − × ÷ **``, maximum, negation, exp, log, sqrt, abs, casts, clamp, comparisons
-- :mod:`.activations`: sigmoid, tanh, ReLU, leaky ReLU, ELU, swish, softmax, log-softmax
+- :mod:`.activations`: sigmoid, tanh, ReLU, leaky ReLU, ELU, swish, GELU, softplus, hardtanh, PReLU,
+  softmax, log-softmax
+- :mod:`.layers`: batch norm (with its running statistics), layer norm, embedding lookup
 - :mod:`.losses`: cross-entropy (softmax fused), binary cross-entropy (with logits), one-hot labels
 - :mod:`.reductions`: sum, mean, max, min, argmax
 - :mod:`.movement`: reshape, transpose, getitem, setitem, concatenate, detach, copy
@@ -13,7 +15,20 @@ loss with respect to ``X``). The hot paths (matmul, activations, softmax and cro
 """
 
 from ..autograd import Context, Function
-from .activations import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Swish, Tanh
+from .activations import (
+    ELU,
+    GELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Swish,
+    Tanh,
+)
 from .elementwise import (
     Abs,
     Add,
@@ -32,6 +47,7 @@ from .elementwise import (
     broadcasting,
     unbroadcast,
 )
+from .layers import BatchNorm, Embedding, LayerNorm
 from .losses import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
@@ -45,9 +61,10 @@ from .movement import Concatenate, Copy, Detach, GetItem, Reshape, SetItem, Tran
 from .reductions import ArgMax, Max, Mean, Min, Sum, normalize_axes
 
 __all__ = [
-    "ELU", "FUSED_LINEAR", "Abs", "Add", "ArgMax", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "Cast",
-    "Clamp", "Compare", "Concatenate", "Context", "Copy", "CrossEntropy", "Detach", "Div", "Exp", "Function",
-    "FusedLinear", "GetItem", "LeakyReLU", "Log", "LogSoftmax", "MatMul", "Max", "Maximum", "Mean", "Min", "Mul",
-    "Neg", "OneHot", "Pow", "ReLU", "Reshape", "SetItem", "Sigmoid", "Softmax", "Sqrt", "Sub", "Sum", "Swish", "Tanh",
-    "Transpose", "broadcasting", "expand_reduced_gradient", "normalize_axes", "reduce_losses", "unbroadcast",
+    "ELU", "FUSED_LINEAR", "GELU", "Abs", "Add", "ArgMax", "BatchNorm", "BinaryCrossEntropy",
+    "BinaryCrossEntropyWithLogits", "Cast", "Clamp", "Compare", "Concatenate", "Context", "Copy", "CrossEntropy",
+    "Detach", "Div", "Embedding", "Exp", "Function", "FusedLinear", "GetItem", "Hardtanh", "LayerNorm", "LeakyReLU",
+    "Log", "LogSoftmax", "MatMul", "Max", "Maximum", "Mean", "Min", "Mul", "Neg", "OneHot", "PReLU", "Pow", "ReLU",
+    "Reshape", "SetItem", "Sigmoid", "Softmax", "Softplus", "Sqrt", "Sub", "Sum", "Swish", "Tanh", "Transpose",
+    "broadcasting", "expand_reduced_gradient", "normalize_axes", "reduce_losses", "unbroadcast",
 ]
