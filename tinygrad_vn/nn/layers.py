@@ -12,13 +12,21 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
-from ..autograd import no_grad
-from ..factories import zeros
+from ..factories import generator
 from ..tensor import Tensor
-from . import init
 from .activations import ACTIVATIONS, FUSABLE
 from .module import Module, Sequential
 from .parameter import Parameter
+
+
+def _uniform(shape: tuple[int, ...], bound: float, dtype: Any) -> np.ndarray:
+    """A new layer's initial values: uniform in ±bound from the global generator (what ``init.uniform_`` draws)."""
+    return generator().uniform(-bound, bound, shape).astype(dtype)
+
+
+def _normal(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A new layer's initial values: standard normal from the global generator (what ``init.normal_`` draws)."""
+    return generator().normal(0.0, 1.0, shape).astype(dtype)
 
 
 class Linear(Module):
@@ -26,7 +34,8 @@ class Linear(Module):
 
     The layout is the course notes' (seed 004: W⁽¹⁾ is 2 × 3 for 2 inputs and 3 hidden units), so
     ``forward`` is literally ``x @ W + b``. Default initialisation, as in PyTorch: weight and bias
-    uniform in ±1/√in_features, which keeps the first pre-activations of order one.
+    uniform in ±1/√in_features, which keeps the first pre-activations of order one. Both are
+    ``nn.Parameter`` instances.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = np.float32) -> None:
@@ -34,8 +43,8 @@ class Linear(Module):
             raise ValueError(f"Linear needs positive sizes, got ({in_features}, {out_features})")
         self.in_features, self.out_features = in_features, out_features
         bound = 1.0 / math.sqrt(in_features)
-        self.weight = Parameter(init.uniform_(zeros(in_features, out_features, dtype=dtype), -bound, bound))
-        self.bias = Parameter(init.uniform_(zeros(out_features, dtype=dtype), -bound, bound)) if bias else None
+        self.weight = Parameter(_uniform((in_features, out_features), bound, dtype))
+        self.bias = Parameter(_uniform((out_features,), bound, dtype)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[-1] != self.in_features:
@@ -73,8 +82,8 @@ class Maxout(Module):
             raise ValueError(f"Maxout needs at least one piece, got {pieces}")
         self.in_features, self.out_features, self.pieces = in_features, out_features, pieces
         bound = 1.0 / math.sqrt(in_features)
-        self.weight = Parameter(init.uniform_(zeros(pieces, in_features, out_features, dtype=dtype), -bound, bound))
-        self.bias = Parameter(init.uniform_(zeros(pieces, 1, out_features, dtype=dtype), -bound, bound))
+        self.weight = Parameter(_uniform((pieces, in_features, out_features), bound, dtype))
+        self.bias = Parameter(_uniform((pieces, 1, out_features), bound, dtype))
 
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[-1:] != (self.in_features,):
@@ -178,11 +187,10 @@ class Embedding(Module):
                 raise ValueError(f"Embedding: {name} must be a positive integer, got {value!r}")
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.padding_idx = None if padding_idx is None else F._checked_padding_idx(padding_idx, self.num_embeddings)
-        self.weight = Parameter(np.zeros((self.num_embeddings, self.embedding_dim), dtype=dtype))
-        init.normal_(self.weight, 0.0, 1.0)
+        table = _normal((self.num_embeddings, self.embedding_dim), dtype)
         if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx] = 0.0
+            table[self.padding_idx] = 0
+        self.weight = Parameter(table)
 
     def forward(self, indices: Any) -> Tensor:
         return F.embedding(indices, self.weight, self.padding_idx)
