@@ -172,7 +172,8 @@ class Softplus(Function):
         scaled = z * beta
         linear = scaled > threshold
         ctx.save_for_backward(scaled, linear)
-        out = np.where(linear, z, np.logaddexp(0, scaled) / beta)
+        with np.errstate(invalid="ignore"):  # NaN in, NaN out, as in PyTorch, without a warning
+            out = np.where(linear, z, np.logaddexp(0, scaled) / beta)
         return out.astype(z.dtype, copy=False)
 
     @staticmethod
