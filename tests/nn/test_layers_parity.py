@@ -389,3 +389,17 @@ def test_mlp_and_fusion_still_work_with_the_new_modules() -> None:
     out = fused(x)
     assert out.grad_fn.parents[0].grad_fn.fn is ops.FUSED_LINEAR["relu"]  # Linear and ReLU as one node
     np.testing.assert_allclose(out.data, unfused(x).data, rtol=1e-6)
+
+
+def test_exact_gelu_uses_an_erf_accurate_over_the_whole_line() -> None:
+    """NumPy has no erf: GELU's own (piecewise Chebyshev fits and an asymptotic tail) must match math.erfc."""
+    import math
+
+    z = np.concatenate([np.linspace(-40, 40, 20001), [-1.0, 1.0, -4 * 2 ** 0.5, 10 * 2 ** 0.5, -1e-300, 0.0]])
+    expected = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in z])
+    got = nn.GELU()(Tensor(z)).data
+    meaningful = np.abs(expected) > 1e-290
+    np.testing.assert_allclose(got[meaningful], expected[meaningful], rtol=1e-12)
+    assert np.all(np.abs(got[~meaningful]) <= 1e-290)
+    edges = nn.GELU()(Tensor(np.array([np.inf, -np.inf, np.nan]))).data
+    assert edges[0] == np.inf and np.isnan(edges[1:]).all()  # −∞ · Φ(−∞) is NaN, in PyTorch too
