@@ -212,7 +212,7 @@ def test_seed003_zero_initialisation_keeps_hidden_units_identical() -> None:
 
 
 def test_seed003_small_random_initialisation_breaks_the_symmetry() -> None:
-    model = train_two_layer(nn.init.normal_)
+    model = train_two_layer(lambda w: nn.init.normal_(w, std=0.01))
     w1, w2 = model[0].weight.data, model[2].weight.data
     for unit in range(1, 4):
         assert np.abs(w1[:, unit] - w1[:, 0]).max() > 1e-3

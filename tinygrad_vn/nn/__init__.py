@@ -1,23 +1,29 @@
-"""Neural-network building blocks: modules, containers, parameters, layers, activations, losses and initialisers."""
+"""Neural-network building blocks: modules, containers, parameters, layers, activations, normalisation,
+losses, initialisers and ``summary``."""
 
 from . import init
-from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
-from .layers import (
+from .activations import (
     ACTIVATIONS,
+    CELU,
     ELU,
+    GELU,
+    SELU,
+    Hardtanh,
     Identity,
     LeakyReLU,
-    Linear,
     LogSoftmax,
-    Maxout,
+    PReLU,
     ReLU,
+    ReLU6,
     Sigmoid,
     SiLU,
     Softmax,
+    Softplus,
     Swish,
     Tanh,
-    mlp,
 )
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
+from .layers import Dropout, Embedding, Flatten, Linear, Maxout, Unflatten, mlp
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -29,12 +35,59 @@ from .losses import (
     NLLLoss,
     SmoothL1Loss,
 )
-from .module import Module, Sequential, UnregisteredModuleWarning
+from .module import IncompatibleKeys, Module, Sequential, UnregisteredModuleWarning
+from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter
+from .summary import Summary, SummaryRow, summary
 
 __all__ = [
-    "ACTIVATIONS", "ELU", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "Identity", "KLDivLoss",
-    "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Maxout", "Module", "ModuleDict", "ModuleList", "NLLLoss",
-    "Parameter", "ParameterDict", "ParameterList", "ReLU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax",
-    "Swish", "Tanh", "UnregisteredModuleWarning", "init", "mlp",
+    "ACTIVATIONS",
+    "CELU",
+    "ELU",
+    "GELU",
+    "SELU",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Hardtanh",
+    "HuberLoss",
+    "Identity",
+    "IncompatibleKeys",
+    "KLDivLoss",
+    "L1Loss",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "Maxout",
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "NLLLoss",
+    "PReLU",
+    "Parameter",
+    "ParameterDict",
+    "ParameterList",
+    "ReLU",
+    "ReLU6",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "SmoothL1Loss",
+    "Softmax",
+    "Softplus",
+    "Summary",
+    "SummaryRow",
+    "Swish",
+    "Tanh",
+    "Unflatten",
+    "UnregisteredModuleWarning",
+    "init",
+    "mlp",
+    "summary",
 ]

@@ -21,7 +21,7 @@ import operator
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -32,11 +32,24 @@ from ..autograd import (
     add_gradient_hook,
     current_tracer,
     is_grad_enabled,
+    no_grad,
     replayed,
     tracing,
 )
 from ..tensor import Tensor
 from .parameter import Parameter
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` returns: the model's names the state lacked, and the state's names the model lacks."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _buffer_table(module: Module) -> dict[str, bool]:
+    """``module``'s registered buffer names, each with whether it is persistent (saved by ``state_dict``)."""
+    return vars(module).get("_buffers", {})
 
 
 class UnregisteredModuleWarning(UserWarning):
@@ -178,11 +191,23 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every sub-module, depth first, with dotted names ("" for this one)."""
-        yield prefix, self
-        for name, child in self.named_children():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and every sub-module, depth first, with dotted names ("" for this one).
+
+        A module reachable twice is listed once, under its first name, as in PyTorch (``remove_duplicate``).
+        """
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in module.named_children()]
+            stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
         """This module and every sub-module."""
@@ -197,7 +222,7 @@ class Module:
 
     def named_tensors(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         """Every tensor attribute of this module and its sub-modules, with dotted names."""
-        for module_name, module in self.named_modules(prefix):
+        for module_name, module in self.named_modules(prefix, remove_duplicate=False):
             for name, value in module._named_own_tensors():
                 yield (f"{module_name}.{name}" if module_name else name), value
 
@@ -235,13 +260,26 @@ class Module:
         """Evaluation mode: ``train(False)``."""
         return self.train(False)
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every tensor's array, by dotted name."""
-        return {name: t.data.copy() for name, t in self.named_tensors()}
+    def _named_state(self) -> Iterator[tuple[str, Tensor]]:
+        """The tensors that ``state_dict`` saves: every tensor attribute but the non-persistent buffers."""
+        for module_name, module in self.named_modules(remove_duplicate=False):
+            transient = {name for name, persistent in _buffer_table(module).items() if not persistent}
+            for name, value in module._named_own_tensors():
+                if name not in transient:
+                    yield (f"{module_name}.{name}" if module_name else name), value
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
-        """Copy arrays into this module's tensors; names and shapes must match (checked before any copy)."""
-        own = dict(self.named_tensors())
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every tensor's array (parameters and persistent buffers), by dotted name."""
+        return {name: t.data.copy() for name, t in self._named_state()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays into this module's tensors, in place; returns ``(missing_keys, unexpected_keys)``.
+
+        With ``strict`` (the default) the names must match exactly, else a KeyError lists the differences
+        and nothing is copied; with ``strict=False`` the matching names are loaded and the rest reported.
+        Shapes must match either way (checked before any copy).
+        """
+        own = dict(self._named_state())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
@@ -261,8 +299,96 @@ class Module:
                 raise ValueError(f"load_state_dict: {name!r} has shape {array.shape} in the state dict "
                                  f"but {t.shape} in the model")
             arrays[name] = array
-        for name, array in arrays.items():
-            own[name].data = array.astype(own[name].dtype, copy=True)
+        with no_grad():
+            for name, array in arrays.items():
+                target = own[name]
+                if target.data.flags.writeable:
+                    target.copy_(array.astype(target.dtype, copy=False))
+                else:
+                    target.data = array.astype(target.dtype, copy=True)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ buffers, apply, requires_grad_
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a buffer: state that is not trained (a running mean, a mask), kept as attribute ``name``.
+
+        Buffers are listed by ``buffers()``, saved by ``state_dict()`` when ``persistent`` and converted by
+        ``to(dtype)``, but never returned by ``parameters()``. ``tensor`` may be None (a buffer not yet set,
+        which is not saved); assigning the attribute later keeps it a buffer.
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"register_buffer: the buffer name must be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"register_buffer: the buffer name must be non-empty and contain no '.', got {name!r}")
+        if name not in _buffer_table(self) and (name in vars(self) or hasattr(type(self), name)):
+            raise KeyError(f"register_buffer: attribute {name!r} already exists on {type(self).__name__}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        if tensor is not None and tensor.requires_grad:
+            raise ValueError(f"register_buffer: buffer {name!r} requires grad, but buffers are not trained; register "
+                             "tensor.detach(), or make it an nn.Parameter")
+        if "_buffers" not in vars(self):
+            object.__setattr__(self, "_buffers", {})
+        vars(self)["_buffers"][name] = bool(persistent)
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """The buffers of this module (and of its sub-modules, with ``recurse``), with dotted names."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else iter([(prefix, self)])
+        for module_name, module in modules:
+            for name in _buffer_table(module):
+                value = vars(module).get(name)
+                if not isinstance(value, Tensor) or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{module_name}.{name}" if module_name else name), value
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers of this module (and of its sub-modules, with ``recurse``)."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every sub-module, children before their parent, then on this module; returns it.
+
+        The usual use is initialisation: ``model.apply(init_weights)`` with a function that checks the
+        module's type.
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Turn training of every parameter on or off (freezing layers for fine-tuning); returns this module.
+
+        A parameter here is a tensor that requires a gradient, so a frozen one is remembered: a later
+        ``requires_grad_(True)`` turns on every ``nn.Parameter`` and every tensor this method froze,
+        never a buffer or a constant attribute.
+        """
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"requires_grad_ takes True or False, not {type(requires_grad).__name__}")
+        for module in self.modules():
+            buffers = _buffer_table(module)
+            frozen = vars(module).get("_frozen_parameters", set())
+            for name, tensor in module._named_own_tensors():
+                if name in buffers or tensor.dtype.kind != "f" or not tensor.is_leaf:
+                    continue
+                if requires_grad and (isinstance(tensor, Parameter) or name in frozen):
+                    tensor.requires_grad_(True)
+                    frozen.discard(name)
+                elif not requires_grad and tensor.requires_grad:
+                    tensor.requires_grad_(False)
+                    if not isinstance(tensor, Parameter):
+                        frozen.add(name)
+            if frozen:
+                object.__setattr__(module, "_frozen_parameters", frozen)
+            elif "_frozen_parameters" in vars(module):
+                object.__delattr__(module, "_frozen_parameters")
+        return self
 
     def to(self, dtype: Any) -> Module:
         """Convert every floating-point tensor of the module to ``dtype`` in place."""

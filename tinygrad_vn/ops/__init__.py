@@ -1,7 +1,9 @@
 """Every built-in op: its forward and its gradient rule side by side, on NumPy arrays, one file per family.
 
 - :mod:`.elementwise`: ``+ − × ÷ **``, maximum, negation, exp, log, sqrt, abs, casts, clamp, comparisons
-- :mod:`.activations`: sigmoid, tanh, ReLU, leaky ReLU, ELU, swish, softmax, log-softmax
+- :mod:`.activations`: sigmoid, tanh, ReLU, leaky ReLU, ELU, swish, GELU, softplus, hardtanh, PReLU,
+  softmax, log-softmax
+- :mod:`.layers`: batch norm (with its running statistics), layer norm, embedding lookup
 - :mod:`.losses`: cross-entropy (softmax fused), negative log-likelihood, binary cross-entropy (with logits,
   pos_weight), Huber, smooth L1, KL divergence, one-hot labels
 - :mod:`.reductions`: sum, mean, max, min, logsumexp, var, std, prod, norm, any, all, cumsum, argmax, argmin,
@@ -15,7 +17,20 @@ loss with respect to ``X``). The hot paths (matmul, activations, softmax and cro
 """
 
 from ..autograd import Context, Function
-from .activations import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Swish, Tanh
+from .activations import (
+    ELU,
+    GELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Swish,
+    Tanh,
+)
 from .elementwise import (
     Abs,
     Add,
@@ -53,6 +68,7 @@ from .elementwise import (
     result_dtype,
     unbroadcast,
 )
+from .layers import BatchNorm, Embedding, LayerNorm
 from .losses import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
@@ -94,6 +110,7 @@ from .reductions import (
 __all__ = [
     "ELU",
     "FUSED_LINEAR",
+    "GELU",
     "Abs",
     "Add",
     "AllTrue",
@@ -101,6 +118,7 @@ __all__ = [
     "ArgMax",
     "ArgMin",
     "ArgSort",
+    "BatchNorm",
     "BinaryCrossEntropy",
     "BinaryCrossEntropyWithLogits",
     "BinaryCrossEntropyWithLogitsPosWeight",
@@ -118,14 +136,17 @@ __all__ = [
     "CumSum",
     "Detach",
     "Div",
+    "Embedding",
     "Exp",
     "Expm1",
     "Floor",
     "Function",
     "FusedLinear",
     "GetItem",
+    "Hardtanh",
     "Huber",
     "KLDivergence",
+    "LayerNorm",
     "LeakyReLU",
     "Log",
     "Log1p",
@@ -144,6 +165,7 @@ __all__ = [
     "NegativeLogLikelihood",
     "Norm",
     "OneHot",
+    "PReLU",
     "Pow",
     "Prod",
     "ReLU",
@@ -157,6 +179,7 @@ __all__ = [
     "Sin",
     "SmoothL1",
     "Softmax",
+    "Softplus",
     "Sqrt",
     "Std",
     "Sub",
