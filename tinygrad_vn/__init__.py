@@ -16,7 +16,20 @@ from .explain import explain
 from .factories import arange, manual_seed, ones, ones_like, rand, randn, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import CheckpointError, load, save
-from .tensor import Tensor, concatenate, float32, float64, int64, maximum, stack, tensor
+from .tensor import (
+    Tensor,
+    broadcast_to,
+    concatenate,
+    einsum,
+    float32,
+    float64,
+    int64,
+    maximum,
+    pad,
+    stack,
+    tensor,
+    transpose,
+)
 from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
@@ -29,9 +42,11 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "arange",
+    "broadcast_to",
     "compile",
     "concatenate",
     "data",
+    "einsum",
     "enable_grad",
     "explain",
     "float32",
@@ -51,6 +66,7 @@ __all__ = [
     "ones",
     "ones_like",
     "optim",
+    "pad",
     "rand",
     "randn",
     "save",
@@ -59,6 +75,7 @@ __all__ = [
     "set_num_threads",
     "stack",
     "tensor",
+    "transpose",
     "viz",
     "zeros",
     "zeros_like",

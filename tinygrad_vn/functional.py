@@ -1,16 +1,18 @@
-"""Functions on tensors, PyTorch-style: activations, ``linear``, ``one_hot`` and the losses.
+"""Functions on tensors, PyTorch-style: activations, ``linear``, ``one_hot``, ``pad`` and the losses.
 
 Every loss takes ``reduction="mean" | "sum" | "none"``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from . import ops
 from .tensor import Tensor
+from .tensor import pad as _pad
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -75,6 +77,11 @@ def one_hot(labels: Any, num_classes: int) -> Tensor:
     if not isinstance(labels, Tensor):
         labels = Tensor._from_op(np.asarray(labels), None)  # wrapped, not copied: see _target_like
     return ops.OneHot.apply(labels, num_classes=num_classes)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """PyTorch's ``F.pad``: (before, after) widths from the last dim backwards; see :func:`tinygrad_vn.pad`."""
+    return _pad(input, pad, mode, value)
 
 
 def _check_reduction(reduction: str) -> None:

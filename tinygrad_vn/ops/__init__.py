@@ -4,7 +4,9 @@
 - :mod:`.activations`: sigmoid, tanh, ReLU, leaky ReLU, ELU, swish, softmax, log-softmax
 - :mod:`.losses`: cross-entropy (softmax fused), binary cross-entropy (with logits), one-hot labels
 - :mod:`.reductions`: sum, mean, max, min, argmax
-- :mod:`.movement`: reshape, transpose, getitem, setitem, concatenate, detach, copy
+- :mod:`.movement`: reshape, transpose, getitem, setitem, concatenate, detach, copy, expand, repeat, pad,
+  flip, roll, gather, scatter, scatter-add, index_select, masked_fill
+- :mod:`.einsum`: Einstein summation with its gradient derived from the equation
 - :mod:`.matrix`: matmul and the fused Linear + activation node
 
 Each class documents its rule in the notation of the course notes (``dX`` is the gradient of the
@@ -14,6 +16,7 @@ loss with respect to ``X``). The hot paths (matmul, activations, softmax and cro
 
 from ..autograd import Context, Function
 from .activations import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Swish, Tanh
+from .einsum import Einsum
 from .elementwise import (
     Abs,
     Add,
@@ -41,13 +44,35 @@ from .losses import (
     reduce_losses,
 )
 from .matrix import FUSED_LINEAR, FusedLinear, MatMul
-from .movement import Concatenate, Copy, Detach, GetItem, Reshape, SetItem, Transpose
+from .movement import (
+    PAD_MODES,
+    Concatenate,
+    Copy,
+    Detach,
+    Expand,
+    Flip,
+    Gather,
+    GetItem,
+    IndexSelect,
+    MaskedFill,
+    Pad,
+    Repeat,
+    Reshape,
+    Roll,
+    Scatter,
+    ScatterAdd,
+    SetItem,
+    Transpose,
+    checked_dim,
+)
 from .reductions import ArgMax, Max, Mean, Min, Sum, normalize_axes
 
 __all__ = [
-    "ELU", "FUSED_LINEAR", "Abs", "Add", "ArgMax", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "Cast",
-    "Clamp", "Compare", "Concatenate", "Context", "Copy", "CrossEntropy", "Detach", "Div", "Exp", "Function",
-    "FusedLinear", "GetItem", "LeakyReLU", "Log", "LogSoftmax", "MatMul", "Max", "Maximum", "Mean", "Min", "Mul",
-    "Neg", "OneHot", "Pow", "ReLU", "Reshape", "SetItem", "Sigmoid", "Softmax", "Sqrt", "Sub", "Sum", "Swish", "Tanh",
-    "Transpose", "broadcasting", "expand_reduced_gradient", "normalize_axes", "reduce_losses", "unbroadcast",
+    "ELU", "FUSED_LINEAR", "PAD_MODES", "Abs", "Add", "ArgMax", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
+    "Cast", "Clamp", "Compare", "Concatenate", "Context", "Copy", "CrossEntropy", "Detach", "Div", "Einsum", "Exp",
+    "Expand", "Flip", "Function", "FusedLinear", "Gather", "GetItem", "IndexSelect", "LeakyReLU", "Log", "LogSoftmax",
+    "MaskedFill", "MatMul", "Max", "Maximum", "Mean", "Min", "Mul", "Neg", "OneHot", "Pad", "Pow", "ReLU", "Repeat",
+    "Reshape", "Roll", "Scatter", "ScatterAdd", "SetItem", "Sigmoid", "Softmax", "Sqrt", "Sub", "Sum", "Swish", "Tanh",
+    "Transpose", "broadcasting", "checked_dim", "expand_reduced_gradient", "normalize_axes", "reduce_losses",
+    "unbroadcast",
 ]
