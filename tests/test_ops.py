@@ -258,7 +258,7 @@ def test_reshape_transpose_and_flatten_gradients(data: st.DataObject) -> None:
     assert tg.gradcheck(lambda t: t.T, [leaf(x)])
     assert tg.gradcheck(lambda t: t.reshape(-1), [leaf(x)])
     assert tg.gradcheck(lambda t: t.flatten(), [leaf(x)])
-    np.testing.assert_array_equal(leaf(x).transpose(*perm).data, x.transpose(perm))
+    np.testing.assert_array_equal(leaf(x).transpose(perm).data, x.transpose(perm))
     np.testing.assert_array_equal(leaf(x).T.data, x.T)
 
 
