@@ -1035,12 +1035,12 @@ def _plain_index(index: Any) -> Any:
 
 def _sizes_arg(op: str, sizes: tuple[Any, ...], allow_empty: bool = False) -> list[int]:
     """Sizes given as ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])`` (or a single int) as a list of Python ints."""
+    if not sizes and not allow_empty:
+        raise TypeError(f"{op}: needs at least one size (an empty tuple for none)")
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list, np.ndarray)):
         sizes = tuple(sizes[0])
     elif len(sizes) == 1 and isinstance(sizes[0], Tensor):
         sizes = tuple(sizes[0].tolist()) if sizes[0].ndim else (sizes[0].item(),)
-    if not sizes and not allow_empty:
-        raise TypeError(f"{op}: needs at least one size")
     for n in sizes:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
             raise TypeError(f"{op}: sizes must be integers, got {type(n).__name__} {n!r}")
