@@ -135,8 +135,8 @@ def operand_gradient(equation: Equation, grad: np.ndarray, arrays: tuple[np.ndar
     text = ",".join([equation.output, *[equation.inputs[j] for j in others]]) + "->" + "".join(kept)
     part = _contract(text, grad, *[arrays[j] for j in others])
     unique_shape = tuple(own_size[c] for c in unique)
-    if len(kept) < len(unique):
-        part = part.reshape([own_size[c] if c in kept else 1 for c in unique])
+    if part.shape != unique_shape:  # summed-away letters, or sides that only size-1 operands had, spread back
+        part = part.reshape([part.shape[kept.index(c)] if c in kept else 1 for c in unique])
         part = np.array(np.broadcast_to(part, unique_shape))
     if len(unique) == len(term):
         return part
@@ -147,8 +147,15 @@ def operand_gradient(equation: Equation, grad: np.ndarray, arrays: tuple[np.ndar
 
 
 class Einsum(Function):
-    """C = einsum(equation, A, …); dA = dC contracted with the other operands onto A's subscripts
-    (diagonals and summed-away axes restored), and likewise for every operand."""
+    """Y = einsum(equation, A, B, …); dA = dY contracted with the other operands onto A's subscripts,
+    dB = dY contracted with the other operands onto B's subscripts,
+    dC = dY contracted with the other operands onto C's subscripts.
+
+    Diagonals (a letter repeated in one operand) get the gradient on the diagonal, letters summed
+    inside one operand alone get it spread back along them.
+
+    Operands after the third follow the same rule.
+    """
 
     @staticmethod
     def forward(ctx: Context, *arrays: np.ndarray, equation: str = "") -> np.ndarray:
