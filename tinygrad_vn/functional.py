@@ -1,5 +1,5 @@
-"""Functions on tensors, PyTorch-style: activations, dropout, normalisation, embedding, ``linear``, ``one_hot``
-and the losses.
+"""Functions on tensors, PyTorch-style: activations, dropout, normalisation, embedding, ``linear``, ``one_hot``,
+``pad`` and the losses.
 
 Every loss takes ``reduction="mean" | "sum" | "none"``.
 """
@@ -7,6 +7,7 @@ Every loss takes ``reduction="mean" | "sum" | "none"``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from . import ops
 from .autograd import is_grad_enabled
 from .factories import RandomDraw, generator
 from .tensor import Tensor
+from .tensor import pad as _pad
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -242,6 +244,11 @@ def one_hot(labels: Any, num_classes: int) -> Tensor:
     if not isinstance(labels, Tensor):
         labels = Tensor._from_op(np.asarray(labels), None)  # wrapped, not copied: see _target_like
     return ops.OneHot.apply(labels, num_classes=num_classes)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """PyTorch's ``F.pad``: (before, after) widths from the last dim backwards; see :func:`tinygrad_vn.pad`."""
+    return _pad(input, pad, mode, value)
 
 
 def _check_reduction(reduction: str, loss: str = "loss", allowed: tuple[str, ...] = REDUCTIONS) -> None:

@@ -6,6 +6,7 @@ itself holds only its array, its gradient, and the context of the op that produc
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
@@ -1223,21 +1224,384 @@ class Tensor:
             shape = tuple(shape[0])
         return ops.Reshape.apply(self, shape=tuple(int(n) for n in shape))
 
-    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
-        """Permute the axes (NumPy-style); with no arguments, reverse them."""
+    def transpose(self, *axes: int | Sequence[int], dim0: int | None = None, dim1: int | None = None) -> Tensor:
+        """Swap two dims, PyTorch's ``transpose(dim0, dim1)``; or permute all axes, NumPy's ``transpose(axes)``.
+
+        Exactly two integers (or ``dim0=``/``dim1=``) swap those two dims, on a tensor of any rank;
+        a tuple or list, or any other number of integers, is a full permutation as in NumPy; no
+        arguments reverse the axes. On a 2-D tensor ``transpose(0, 1)`` and ``transpose(1, 0)`` both
+        swap the two axes (NumPy would read ``(0, 1)`` as "keep the order").
+
+        >>> import tinygrad_vn as tg
+        >>> x = tg.zeros(2, 3, 4)
+        >>> x.transpose(0, 2).shape, x.transpose((1, 2, 0)).shape, x.transpose().shape
+        ((4, 3, 2), (3, 4, 2), (4, 3, 2))
+        """
+        if dim0 is not None or dim1 is not None:
+            if axes or dim0 is None or dim1 is None:
+                raise TypeError("transpose: give both dim0= and dim1=, and no other dims")
+            axes = (dim0, dim1)
+        if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+            first = ops.checked_dim("transpose", axes[0], self.ndim, "dim0")
+            second = ops.checked_dim("transpose", axes[1], self.ndim, "dim1")
+            order = list(range(self.ndim))
+            order[first], order[second] = order[second], order[first]
+            return ops.Transpose.apply(self, axes=tuple(order))
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
 
     @property
     def T(self) -> Tensor:
-        """The transpose (axes reversed)."""
+        """The transpose (axes reversed, on any rank; PyTorch deprecates ``.T`` beyond 2-D, NumPy does not)."""
         return self.transpose()
 
-    def flatten(self, start_axis: int = 0) -> Tensor:
-        """Merge the axes from ``start_axis`` on into one."""
-        start = start_axis % max(self.ndim, 1)
-        return self.reshape(*self.shape[:start], -1)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1, *, start_axis: int | None = None) -> Tensor:
+        """Merge dims ``start_dim`` to ``end_dim`` (both included) into one; a 0-d tensor becomes 1-D.
+
+        ``start_axis=`` is the older name of ``start_dim``.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(2, 3, 4, 5).flatten(1, 2).shape
+        (2, 12, 5)
+        """
+        if start_axis is not None:
+            if start_dim != 0:
+                raise TypeError("flatten: give start_dim or its older name start_axis, not both")
+            start_dim = start_axis
+        if self.ndim == 0:
+            ops.checked_dim("flatten", start_dim, 0, "start_dim")
+            ops.checked_dim("flatten", end_dim, 0, "end_dim")
+            return ops.Reshape.apply(self, shape=(1,))
+        start = ops.checked_dim("flatten", start_dim, self.ndim, "start_dim")
+        end = ops.checked_dim("flatten", end_dim, self.ndim, "end_dim")
+        if start > end:
+            raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "
+                             f"for a {self.ndim}-D tensor")
+        merged = int(np.prod(self.shape[start:end + 1], dtype=np.int64))
+        return ops.Reshape.apply(self, shape=(*self.shape[:start], merged, *self.shape[end + 1:]))
+
+    # ------------------------------------------------------------------ parity: movement and indexing
+    # PyTorch's names and signatures. Views (squeeze, unsqueeze, expand, permute, movedim, unflatten,
+    # split, chunk, mT) share this tensor's memory and version counter; the rest copy, as PyTorch's do.
+
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        """Drop dims of size 1: all of them, or only those of ``dim`` (an int or a tuple) that have size 1.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(2, 1, 3, 1).squeeze().shape, tg.zeros(2, 1, 3, 1).squeeze(1).shape
+        ((2, 3), (2, 3, 1))
+        """
+        if dim is None:
+            dropped = {d for d, n in enumerate(self.shape) if n == 1}
+        else:
+            dims = _dims_arg("squeeze", dim, self.ndim)
+            dropped = {d for d in dims if self.ndim and self.shape[d] == 1}
+        return ops.Reshape.apply(self, shape=tuple(n for d, n in enumerate(self.shape) if d not in dropped))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a dim of size 1 at ``dim`` (negative counts from the end of the result).
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(2, 3).unsqueeze(0).shape, tg.zeros(2, 3).unsqueeze(-1).shape
+        ((1, 2, 3), (2, 3, 1))
+        """
+        at = ops.checked_dim("unsqueeze", dim, self.ndim, extra=1)
+        return ops.Reshape.apply(self, shape=(*self.shape[:at], 1, *self.shape[at:]))
+
+    def expand(self, *sizes: int | Sequence[int]) -> Tensor:
+        """This tensor broadcast to ``sizes`` without copying (-1 keeps a dim; new dims go in front).
+
+        The result is a read-only view; its gradient is summed back over the broadcast dims.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([[1.0], [2.0]]).expand(2, 3).tolist()
+        [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
+        """
+        sizes = _sizes_arg("expand", sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(f"expand: {len(sizes)} sizes given for a {self.ndim}-D tensor of shape {self.shape}; "
+                             "give at least one per dim")
+        new = len(sizes) - self.ndim
+        shape = []
+        for d, n in enumerate(sizes):
+            if n == -1:
+                if d < new:
+                    raise ValueError(f"expand: size -1 is not allowed for the new leading dim {d}")
+                n = self.shape[d - new]
+            elif n < 0:
+                raise ValueError(f"expand: sizes must be non-negative or -1, got {n} at dim {d}")
+            shape.append(n)
+        return ops.Expand.apply(self, shape=tuple(shape))
+
+    def broadcast_to(self, size: Sequence[int]) -> Tensor:
+        """The same as ``expand(size)``."""
+        return self.expand(size)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """This tensor expanded to ``other``'s shape."""
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
+        """The data tiled ``sizes[d]`` times along each dim (copied; extra leading sizes add dims).
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([1.0, 2.0]).repeat(2, 2).tolist()
+        [[1.0, 2.0, 1.0, 2.0], [1.0, 2.0, 1.0, 2.0]]
+        """
+        sizes = _sizes_arg("repeat", sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(f"repeat: {len(sizes)} repeat counts for a {self.ndim}-D tensor; give at least one "
+                             "per dim (tile() pads them with 1s)")
+        if any(n < 0 for n in sizes):
+            raise ValueError(f"repeat: repeat counts must be non-negative, got {tuple(sizes)}")
+        return ops.Repeat.apply(self, repeats=tuple(sizes))
+
+    def tile(self, *dims: int | Sequence[int]) -> Tensor:
+        """``repeat``, with missing leading counts taken as 1.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(2, 3).tile(2).shape
+        (2, 6)
+        """
+        dims = _sizes_arg("tile", dims, allow_empty=True)
+        return self.repeat((1,) * (self.ndim - len(dims)) + tuple(dims))
+
+    def permute(self, *dims: int | Sequence[int]) -> Tensor:
+        """The dims reordered: dim ``d`` of the result is dim ``dims[d]`` of this tensor (a view).
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(2, 3, 4).permute(2, 0, 1).shape
+        (4, 2, 3)
+        """
+        dims = _sizes_arg("permute", dims, allow_empty=True)
+        if len(dims) != self.ndim:
+            raise ValueError(f"permute: {len(dims)} dims given for a {self.ndim}-D tensor; give each dim once")
+        return ops.Transpose.apply(self, axes=_dims_arg("permute", dims, self.ndim))
+
+    def movedim(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+        """Move dims ``source`` to positions ``destination``, the others keeping their order (a view).
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(2, 3, 4).movedim(0, -1).shape
+        (3, 4, 2)
+        """
+        sources = _dims_arg("movedim", source, self.ndim, "source")
+        targets = _dims_arg("movedim", destination, self.ndim, "destination")
+        if len(sources) != len(targets):
+            raise ValueError(f"movedim: source {source} and destination {destination} name different numbers "
+                             "of dims")
+        order = [d for d in range(self.ndim) if d not in sources]
+        for target, moved in sorted(zip(targets, sources)):
+            order.insert(target, moved)
+        return ops.Transpose.apply(self, axes=tuple(order))
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        """Swap two dims (PyTorch's and NumPy's ``swapaxes``; the same as ``transpose(axis0, axis1)``)."""
+        return self.transpose(dim0=axis0, dim1=axis1)
+
+    swapdims = swapaxes
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dims swapped: the transpose of each matrix in a batch.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(5, 2, 3).mT.shape
+        (5, 3, 2)
+        """
+        if self.ndim < 2:
+            raise ValueError(f"mT needs a matrix or a batch of matrices, not a {self.ndim}-D tensor")
+        return self.transpose(-2, -1)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Split dim ``dim`` into dims of ``sizes`` (one of them may be -1, inferred); a view.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(2, 12).unflatten(1, (3, -1)).shape
+        (2, 3, 4)
+        """
+        at = ops.checked_dim("unflatten", dim, self.ndim)
+        sizes = _sizes_arg("unflatten", (sizes,))
+        if not sizes:
+            raise ValueError("unflatten: sizes must not be empty")
+        side = self.shape[at] if self.ndim else 1
+        known = int(np.prod([n for n in sizes if n != -1], dtype=np.int64))
+        unknown = sizes.count(-1)
+        if unknown > 1 or any(n < -1 for n in sizes):
+            raise ValueError(f"unflatten: sizes {tuple(sizes)} may hold one -1 and otherwise non-negative sizes")
+        if unknown and known and side % known == 0:
+            sizes = [side // known if n == -1 else n for n in sizes]
+        elif unknown or known != side:
+            raise ValueError(f"unflatten: sizes {tuple(sizes)} do not multiply to the size {side} of dim {dim}")
+        return ops.Reshape.apply(self, shape=(*self.shape[:at], *sizes, *self.shape[at + 1:]))
+
+    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        """Views of consecutive pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of
+        the listed sizes (which must add up to the dim's size).
+
+        >>> import tinygrad_vn as tg
+        >>> [p.shape for p in tg.zeros(5, 2).split(2)]
+        [(2, 2), (2, 2), (1, 2)]
+        """
+        if self.ndim == 0:
+            raise ValueError("split: needs a tensor with at least one dim, not a 0-d one")
+        at = ops.checked_dim("split", dim, self.ndim)
+        side = self.shape[at]
+        if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
+            size = int(split_size_or_sections)
+            if size < 0 or (size == 0 and side):
+                raise ValueError(f"split: split_size must be positive (0 only for an empty dim), got {size}")
+            bounds = [*range(0, side, size), side] if side else [0, 0]
+        else:
+            sections = _sizes_arg("split", (split_size_or_sections,), allow_empty=True)
+            if any(n < 0 for n in sections) or sum(sections) != side:
+                raise ValueError(f"split: section sizes {tuple(sections)} must be non-negative and add up to "
+                                 f"{side}, the size of dim {dim}")
+            bounds = [0, *np.cumsum(sections).tolist()]
+        lead = (slice(None),) * at
+        return tuple(ops.GetItem.apply(self, index=(*lead, slice(start, stop)))
+                     for start, stop in itertools.pairwise(bounds))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """At most ``chunks`` views of equal size along ``dim`` (the last may be smaller), as PyTorch's.
+
+        >>> import tinygrad_vn as tg
+        >>> [p.shape for p in tg.zeros(10).chunk(4)]
+        [(3,), (3,), (3,), (1,)]
+        """
+        if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+        if self.ndim == 0:
+            raise ValueError("chunk: needs a tensor with at least one dim, not a 0-d one")
+        side = self.shape[ops.checked_dim("chunk", dim, self.ndim)]
+        if side == 0:
+            return self.split([0] * int(chunks), dim)
+        return self.split(-(-side // int(chunks)), dim)
+
+    def flip(self, *dims: int | Sequence[int]) -> Tensor:
+        """A copy with the order of elements reversed along ``dims``.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([[1.0, 2.0], [3.0, 4.0]]).flip(1).tolist()
+        [[2.0, 1.0], [4.0, 3.0]]
+        """
+        axes = _dims_arg("flip", _sizes_arg("flip", dims, allow_empty=True), self.ndim)
+        return ops.Flip.apply(self, dims=axes if self.ndim else ())
+
+    def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+        """A copy with elements shifted ``shifts`` places along ``dims`` (wrapping around); without
+        ``dims``, along the flattened tensor.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([1.0, 2.0, 3.0]).roll(1).tolist()
+        [3.0, 1.0, 2.0]
+        """
+        steps = _sizes_arg("roll", (shifts,))
+        if dims is None:
+            if len(steps) != 1:
+                raise ValueError(f"roll: {len(steps)} shifts need as many dims; without dims give one shift")
+            return ops.Roll.apply(self, shifts=tuple(steps), dims=None)
+        axes = _dims_arg("roll", dims, self.ndim, unique=False)
+        if len(axes) != len(steps):
+            raise ValueError(f"roll: {len(steps)} shifts for {len(axes)} dims; give one shift per dim")
+        if self.ndim == 0:
+            return ops.Roll.apply(self, shifts=(0,), dims=None)
+        return ops.Roll.apply(self, shifts=tuple(steps), dims=axes)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """``out[i][j] = self[index[i][j]][j]`` for dim 0 (and so on): elements picked along ``dim``.
+
+        ``index`` (integers in [0, size of dim)) has this tensor's number of dims, and is no bigger
+        than it off ``dim``; the result has ``index``'s shape.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([[1.0, 2.0], [3.0, 4.0]]).gather(1, tg.tensor([[1], [0]])).tolist()
+        [[2.0], [3.0]]
+        """
+        index = _index_tensor("gather", index)
+        if self.ndim == 0:
+            ops.checked_dim("gather", dim, 0)
+            flat = index.reshape(1) if index.ndim == 0 else index
+            return ops.Gather.apply(self.reshape(1), flat, dim=0).reshape(index.shape)
+        return ops.Gather.apply(self, index, dim=ops.checked_dim("gather", dim, self.ndim))
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        """A copy with ``src`` (a tensor, or a number ``value``) written at ``index`` along ``dim``:
+        ``out[index[i][j]][j] = src[i][j]`` for dim 0. Where ``index`` repeats a place, one write stays.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(2, 3).scatter(1, tg.tensor([[2], [0]]), 5.0).tolist()
+        [[0.0, 0.0, 5.0], [5.0, 0.0, 0.0]]
+        """
+        return self._scatter("scatter", ops.Scatter, dim, index, src, value)
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        """``scatter`` in place."""
+        return self._scatter("scatter_", ops.Scatter, dim, index, src, value, inplace=True)
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
+        """A copy with ``src`` added at ``index`` along ``dim`` (repeated places add up).
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(3).scatter_add(0, tg.tensor([0, 0, 2]), tg.ones(3)).tolist()
+        [2.0, 0.0, 1.0]
+        """
+        return self._scatter("scatter_add", ops.ScatterAdd, dim, index, src, None)
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        """``scatter_add`` in place."""
+        return self._scatter("scatter_add_", ops.ScatterAdd, dim, index, src, None, inplace=True)
+
+    def _scatter(self, name: str, fn: type[ops.Function], dim: int, index: Any, src: Any, value: Any,
+                 inplace: bool = False) -> Tensor:
+        if (src is None) == (value is None):
+            raise TypeError(f"{name}: give src (a tensor or a number) or value=, exactly one of them")
+        source = value if src is None else src
+        if isinstance(source, np.ndarray):
+            source = Tensor._from_op(source, None)
+        index = _index_tensor(name, index)
+        if self.ndim == 0:
+            ops.checked_dim(name, dim, 0)
+            if isinstance(source, Tensor) and source.ndim == 0 and src is not None:
+                source = source.reshape(1)
+            flat = self.reshape(1)._scatter(name, fn, 0, index.reshape(-1), source, None)
+            return self.copy_(flat.reshape(())) if inplace else flat.reshape(())
+        at = ops.checked_dim(name, dim, self.ndim)
+        if inplace:
+            return self._inplace(name, fn, source, index, dim=at)
+        return fn.apply(self, source, index, dim=at)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        """The slices of this tensor along ``dim`` at the positions in the 1-D ``index``, in that order.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([[1.0, 2.0, 3.0]]).index_select(1, tg.tensor([2, 0])).tolist()
+        [[3.0, 1.0]]
+        """
+        index = _index_tensor("index_select", index)
+        if self.ndim == 0:
+            ops.checked_dim("index_select", dim, 0)
+            if index.size != 1:
+                raise ValueError(f"index_select: a 0-d tensor takes one index, got {index.size}")
+            return ops.IndexSelect.apply(self.reshape(1), index.reshape(1), dim=0).reshape(())
+        return ops.IndexSelect.apply(self, index, dim=ops.checked_dim("index_select", dim, self.ndim))
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """A copy with ``value`` (a number or a 0-d tensor) wherever the bool ``mask`` (broadcast) is true.
+
+        >>> import tinygrad_vn as tg
+        >>> x = tg.tensor([1.0, -2.0, 3.0])
+        >>> x.masked_fill(x < 0, 0.0).tolist()
+        [1.0, 0.0, 3.0]
+        """
+        return ops.MaskedFill.apply(self, value, _mask_tensor(mask))
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """``masked_fill`` in place (the mask must broadcast to this tensor's shape)."""
+        return self._inplace("masked_fill_", ops.MaskedFill, value, _mask_tensor(mask))
 
     # ------------------------------------------------------------------ activations
 
@@ -1310,6 +1674,43 @@ def _plain_index(index: Any) -> Any:
     if isinstance(index, list):
         return np.asarray(index)
     return index
+
+
+def _sizes_arg(op: str, sizes: tuple[Any, ...], allow_empty: bool = False) -> list[int]:
+    """Sizes given as ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])`` (or a single int) as a list of Python ints."""
+    if not sizes and not allow_empty:
+        raise TypeError(f"{op}: needs at least one size (an empty tuple for none)")
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list, np.ndarray)):
+        sizes = tuple(sizes[0])
+    elif len(sizes) == 1 and isinstance(sizes[0], Tensor):
+        sizes = tuple(sizes[0].tolist()) if sizes[0].ndim else (sizes[0].item(),)
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{op}: sizes must be integers, got {type(n).__name__} {n!r}")
+    return [int(n) for n in sizes]
+
+
+def _dims_arg(op: str, dims: Any, ndim: int, name: str = "dim", unique: bool = True) -> tuple[int, ...]:
+    """An int or a sequence of ints as normalized dims, refusing repeats (unless ``unique`` is False)."""
+    listed = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    normalized = tuple(ops.checked_dim(op, d, ndim, name) for d in listed)
+    if unique and len(set(normalized)) != len(normalized):
+        raise ValueError(f"{op}: {name} {tuple(listed)} names a dim more than once")
+    return normalized
+
+
+def _index_tensor(op: str, index: Any) -> Tensor:
+    """``index`` (a tensor, array or nested list of integers) as an integer tensor, without copying tensors."""
+    if not isinstance(index, Tensor):
+        index = Tensor._from_op(np.asarray(index), None)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{op}: index must hold integers, got dtype {index.dtype}")
+    return index
+
+
+def _mask_tensor(mask: Any) -> Tensor:
+    """``mask`` as a tensor (wrapped, not copied), checked to be boolean by the op."""
+    return mask if isinstance(mask, Tensor) else Tensor._from_op(np.asarray(mask), None)
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
@@ -1455,3 +1856,86 @@ def _check_device(device: Any) -> None:
     if kind.split(":")[0] != "cpu":
         raise RuntimeError(f"to({str(device)!r}): tinygrad_vn runs on the CPU only (NumPy and Numba); use 'cpu' "
                            "or leave the device out")
+
+
+# ---------------------------------------------------------------------- parity: movement and indexing functions
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """``input`` with dims ``dim0`` and ``dim1`` swapped (PyTorch's ``torch.transpose``)."""
+    return _as_tensor(input).transpose(dim0=dim0, dim1=dim1)
+
+
+def broadcast_to(input: Any, size: Sequence[int]) -> Tensor:
+    """``input`` expanded to ``size`` without copying (PyTorch's ``torch.broadcast_to``)."""
+    return _as_tensor(input).expand(size)
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation over any number of operands, as ``np.einsum`` computes it, with gradients.
+
+    ``equation`` names every dim of every operand by a letter (``"bij,bjk->bik"``); letters left out
+    of the output are summed; ``...`` stands for dims that broadcast. Operands may also come as one list
+    (``tg.einsum("ij,jk", [a, b])``), as in PyTorch.
+
+    >>> import tinygrad_vn as tg
+    >>> a = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> tg.einsum("ii->", a).item(), tg.einsum("ij,j->i", a, tg.tensor([1.0, 1.0])).tolist()
+    (5.0, [3.0, 7.0])
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum: needs at least one operand after the equation")
+    tensors = [o if isinstance(o, Tensor) else Tensor._from_op(np.asarray(o), None) for o in operands]
+    return ops.Einsum.apply(*tensors, equation=equation)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """``input`` padded as PyTorch's ``F.pad``: ``pad`` lists (before, after) widths from the LAST dim
+    backwards, so ``(1, 2)`` pads the last dim with 1 before and 2 after, ``(1, 1, 2, 2)`` also the one before it.
+
+    ``mode`` is ``"constant"`` (fill with ``value``, default 0; negative widths crop), ``"reflect"``
+    (mirror without repeating the edge), ``"replicate"`` (repeat the edge) or ``"circular"`` (wrap
+    around). As in PyTorch, the last three pad the last 1, 2 or 3 dims of a tensor with one or two
+    more dims in front (a batch, channels), take no ``value`` and no negative widths.
+
+    >>> import tinygrad_vn as tg
+    >>> tg.pad(tg.tensor([[1.0, 2.0]]), (1, 0), value=9.0).tolist()
+    [[9.0, 1.0, 2.0]]
+    >>> tg.pad(tg.tensor([[[1.0, 2.0, 3.0]]]), (2, 1), mode="reflect").tolist()
+    [[[3.0, 2.0, 1.0, 2.0, 3.0, 2.0]]]
+    """
+    input = _as_tensor(input)
+    widths_given = _sizes_arg("pad", (pad,), allow_empty=True)
+    if len(widths_given) % 2:
+        raise ValueError(f"pad: the pad sequence needs (before, after) pairs, got {len(widths_given)} numbers")
+    pairs = len(widths_given) // 2
+    if pairs > input.ndim:
+        raise ValueError(f"pad: {pairs} (before, after) pairs for a {input.ndim}-D tensor; at most one per dim")
+    if mode not in ops.PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {tuple(ops.PAD_MODES)}, got {mode!r}")
+    widths = [(0, 0)] * (input.ndim - pairs) + [
+        (widths_given[2 * k], widths_given[2 * k + 1]) for k in reversed(range(pairs))]
+    if mode == "constant":
+        for side, (before, after) in zip(input.shape, widths):
+            if side + before + after < 0:
+                raise ValueError(f"pad: widths ({before}, {after}) would leave a dim of size {side} with "
+                                 f"{side + before + after} elements")
+        return ops.Pad.apply(input, widths=tuple(widths), mode=mode, value=0.0 if value is None else value)
+    if value is not None:
+        raise ValueError(f"pad: mode {mode!r} takes no value (only mode='constant' fills with one)")
+    if pairs not in (1, 2, 3) or input.ndim not in (pairs + 1, pairs + 2):
+        raise ValueError(f"pad: mode {mode!r} pads the last 1, 2 or 3 dims of a tensor with 1 or 2 more dims in "
+                         f"front; got {pairs} pair(s) for a {input.ndim}-D tensor")
+    for side, (before, after) in zip(input.shape, widths):
+        if before < 0 or after < 0:
+            raise ValueError(f"pad: negative widths crop only in mode='constant', got ({before}, {after}) "
+                             f"with mode {mode!r}")
+        if mode == "reflect" and max(before, after) >= side:
+            raise ValueError(f"pad: reflect widths must be smaller than the dim they pad, got ({before}, {after}) "
+                             f"for a dim of size {side}")
+        if mode == "circular" and max(before, after) > side:
+            raise ValueError(f"pad: circular widths can be at most the size of the dim they pad (wrapping around "
+                             f"once), got ({before}, {after}) for a dim of size {side}")
+    return ops.Pad.apply(input, widths=tuple(widths), mode=mode)

@@ -1,6 +1,7 @@
 """Every built-in op: its forward and its gradient rule side by side, on NumPy arrays, one file per family.
 
-- :mod:`.elementwise`: ``+ − × ÷ **``, maximum, negation, exp, log, sqrt, abs, casts, clamp, comparisons
+- :mod:`.elementwise`: arithmetic, minimum/maximum, unary math (exp, log, sin, floor, ...), casts, clamp, where,
+  comparisons and logic
 - :mod:`.activations`: sigmoid, tanh, ReLU, leaky ReLU, ELU, swish, GELU, softplus, hardtanh, PReLU,
   softmax, log-softmax
 - :mod:`.layers`: batch norm (with its running statistics), layer norm, embedding lookup
@@ -8,7 +9,9 @@
   pos_weight), Huber, smooth L1, KL divergence, one-hot labels
 - :mod:`.reductions`: sum, mean, max, min, logsumexp, var, std, prod, norm, any, all, cumsum, argmax, argmin,
   sorting and taking values at indices
-- :mod:`.movement`: reshape, transpose, getitem, setitem, concatenate, detach, copy
+- :mod:`.movement`: reshape, transpose, getitem, setitem, concatenate, detach, copy, expand, repeat, pad,
+  flip, roll, gather, scatter, scatter-add, index_select, masked_fill
+- :mod:`.einsum`: Einstein summation with its gradient derived from the equation
 - :mod:`.matrix`: matmul and the fused Linear + activation node
 
 Each class documents its rule in the notation of the course notes (``dX`` is the gradient of the
@@ -30,6 +33,9 @@ from .activations import (
     Softplus,
     Swish,
     Tanh,
+)
+from .einsum import (
+    Einsum,
 )
 from .elementwise import (
     Abs,
@@ -68,7 +74,11 @@ from .elementwise import (
     result_dtype,
     unbroadcast,
 )
-from .layers import BatchNorm, Embedding, LayerNorm
+from .layers import (
+    BatchNorm,
+    Embedding,
+    LayerNorm,
+)
 from .losses import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
@@ -83,8 +93,32 @@ from .losses import (
     expand_reduced_gradient,
     reduce_losses,
 )
-from .matrix import FUSED_LINEAR, FusedLinear, MatMul
-from .movement import Concatenate, Copy, Detach, GetItem, Reshape, SetItem, Transpose
+from .matrix import (
+    FUSED_LINEAR,
+    FusedLinear,
+    MatMul,
+)
+from .movement import (
+    PAD_MODES,
+    Concatenate,
+    Copy,
+    Detach,
+    Expand,
+    Flip,
+    Gather,
+    GetItem,
+    IndexSelect,
+    MaskedFill,
+    Pad,
+    Repeat,
+    Reshape,
+    Roll,
+    Scatter,
+    ScatterAdd,
+    SetItem,
+    Transpose,
+    checked_dim,
+)
 from .reductions import (
     AllTrue,
     AnyTrue,
@@ -111,6 +145,7 @@ __all__ = [
     "ELU",
     "FUSED_LINEAR",
     "GELU",
+    "PAD_MODES",
     "Abs",
     "Add",
     "AllTrue",
@@ -136,15 +171,20 @@ __all__ = [
     "CumSum",
     "Detach",
     "Div",
+    "Einsum",
     "Embedding",
     "Exp",
+    "Expand",
     "Expm1",
+    "Flip",
     "Floor",
     "Function",
     "FusedLinear",
+    "Gather",
     "GetItem",
     "Hardtanh",
     "Huber",
+    "IndexSelect",
     "KLDivergence",
     "LayerNorm",
     "LeakyReLU",
@@ -154,6 +194,7 @@ __all__ = [
     "LogSoftmax",
     "LogSumExp",
     "Logical",
+    "MaskedFill",
     "MatMul",
     "Max",
     "Maximum",
@@ -166,13 +207,18 @@ __all__ = [
     "Norm",
     "OneHot",
     "PReLU",
+    "Pad",
     "Pow",
     "Prod",
     "ReLU",
     "Reciprocal",
+    "Repeat",
     "Reshape",
+    "Roll",
     "Round",
     "Rsqrt",
+    "Scatter",
+    "ScatterAdd",
     "SetItem",
     "Sigmoid",
     "Sign",
@@ -192,6 +238,7 @@ __all__ = [
     "Where",
     "broadcasting",
     "check_class_indices",
+    "checked_dim",
     "either_spelling",
     "expand_reduced_gradient",
     "floating",
