@@ -226,3 +226,62 @@ def per_op_overhead(settings: Settings, threads: int, torch: Any) -> list[Row]:
         Row("per-op overhead", "forward + backward of a 1-op graph", threads,
             compare(backward, settings.rounds, settings.round_s), note="numpy column: the three bare products"),
     ]
+
+
+def new_op_overhead(settings: Settings, threads: int, torch: Any) -> list[Row]:
+    """Forward + backward of the parity ops and layers on a small batch (32 × 64 float32), next to PyTorch.
+
+    The numpy column is the forward alone written by hand, as a floor for what the array work costs.
+    """
+    from tinygrad_vn import nn
+
+    x = _rng().standard_normal((32, 64)).astype(np.float32)
+    seed = np.ones_like(x)
+    tg.manual_seed(0)
+    dropout, batchnorm, layernorm = nn.Dropout(0.2), nn.BatchNorm1d(64), nn.LayerNorm(64)
+    ours: dict[str, Callable[[tg.Tensor], tg.Tensor]] = {
+        "where": lambda t: tg.where(t > 0, t, t * 0.1),
+        "clamp": lambda t: t.clamp(-0.5, 0.5),
+        "var": lambda t: t.var(dim=1, keepdim=True).expand(32, 64),
+        "Dropout(0.2)": dropout,
+        "BatchNorm1d(64)": batchnorm,
+        "LayerNorm(64)": layernorm,
+    }
+    by_hand: dict[str, Callable[[], object]] = {
+        "where": lambda: np.where(x > 0, x, x * 0.1),
+        "clamp": lambda: np.clip(x, -0.5, 0.5),
+        "var": lambda: x.var(axis=1, ddof=1, keepdims=True),
+        "Dropout(0.2)": lambda: x * (np.random.default_rng(0).random(x.shape) >= 0.2) / 0.8,
+        "BatchNorm1d(64)": lambda: (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5),
+        "LayerNorm(64)": lambda: (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5),
+    }
+    theirs: dict[str, Any] = {}
+    if torch is not None:
+        tdrop, tbn, tln = torch.nn.Dropout(0.2), torch.nn.BatchNorm1d(64), torch.nn.LayerNorm(64)
+        theirs = {
+            "where": lambda t: torch.where(t > 0, t, t * 0.1),
+            "clamp": lambda t: t.clamp(-0.5, 0.5),
+            "var": lambda t: t.var(dim=1, keepdim=True).expand(32, 64),
+            "Dropout(0.2)": tdrop, "BatchNorm1d(64)": tbn, "LayerNorm(64)": tln,
+        }
+    rows = []
+    for name, layer in ours.items():
+        leaf = tg.Tensor(x, requires_grad=True)
+
+        def step(layer: Callable[[tg.Tensor], tg.Tensor] = layer, leaf: tg.Tensor = leaf) -> None:
+            layer(leaf).backward(seed)
+            leaf.grad = None
+
+        fns: dict[str, Callable[[], object] | None] = {"tinygrad_vn": step, "numpy": by_hand[name], "torch": None}
+        if torch is not None:
+            tleaf, tseed = torch.tensor(x, requires_grad=True), torch.from_numpy(seed)
+
+            def torch_step(layer: Any = theirs[name], tleaf: Any = tleaf, tseed: Any = tseed) -> None:
+                layer(tleaf).backward(tseed)
+                tleaf.grad = None
+
+            fns["torch"] = torch_step
+        rows.append(Row("new ops", f"{name}, 32×64, forward+backward", threads,
+                        compare(fns, settings.rounds, settings.round_s),
+                        note="numpy column: the forward alone, by hand"))
+    return rows

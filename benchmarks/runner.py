@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-GROUPS = ("matmul", "activations", "softmax-ce", "training", "overhead")
+GROUPS = ("matmul", "activations", "softmax-ce", "training", "overhead", "new-ops")
 """The timed groups, run at each thread count; "startup" (fresh processes) runs once after them."""
 
 
@@ -17,7 +17,8 @@ def _group_functions() -> dict[str, Callable[..., list]]:
     from . import cases, training
 
     return {"matmul": cases.matmul, "activations": cases.activations, "softmax-ce": cases.softmax_cross_entropy,
-            "training": training.training_steps, "overhead": cases.per_op_overhead}
+            "training": training.training_steps, "overhead": cases.per_op_overhead,
+            "new-ops": cases.new_op_overhead}
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
