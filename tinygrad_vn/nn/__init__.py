@@ -1,6 +1,7 @@
 """Neural-network building blocks: modules, containers, parameters, layers, activations, losses and initialisers."""
 
 from . import init
+from . import utils as utils  # re-exported as tg.nn.utils
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .layers import (
     ACTIVATIONS,
