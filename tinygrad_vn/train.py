@@ -592,7 +592,10 @@ class Checkpoint:
         if data_digest != self.data_digest or scaling != self.scaling:
             raise ValueError(f"{self.path}: the training or test data differs from the data this run was trained "
                              f"on (check --data and the dataset files)")
-        if optimizer.hyperparameters() != self.optimizer_state["hyperparameters"]:
+        saved, current = self.optimizer_state["hyperparameters"], optimizer.hyperparameters()
+        # settings added since a checkpoint was written are absent from it; load_state_dict fills them in
+        if not isinstance(saved, dict) or any(name not in current or current[name] != value
+                                                for name, value in saved.items()):
             raise CheckpointError(f"{self.path}: its optimizer settings {self.optimizer_state['hyperparameters']} "
                                   f"do not match its config")
         _load_weights(model, self.model_state, self.path)
@@ -622,7 +625,7 @@ def write_checkpoint(path: Path, model: nn.Module, optimizer: optim.Optimizer, s
             else:
                 counts.setdefault(str(index), {})[name] = value
     metadata = {"format": CHECKPOINT_FORMAT, "config": asdict(config), "history": [asdict(m) for m in history],
-                "optimizer": {"optimizer": opt["optimizer"], "hyperparameters": opt["hyperparameters"],
+                "optimizer": {"optimizer": type(optimizer).__name__, "hyperparameters": optimizer.hyperparameters(),
                               "counts": counts},
                 "shuffle": shuffle.bit_generator.state, "input_mean": scaling.mean, "input_std": scaling.std,
                 "data_digest": data_digest, "data_root": data_root}

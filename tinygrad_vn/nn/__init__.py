@@ -1,7 +1,7 @@
 """Neural-network building blocks: modules, containers, parameters, layers, activations, normalisation,
 losses, initialisers and ``summary``."""
 
-from . import init
+from . import init, utils
 from .activations import (
     ACTIVATIONS,
     CELU,
@@ -90,4 +90,5 @@ __all__ = [
     "init",
     "mlp",
     "summary",
+    "utils",
 ]
