@@ -6,6 +6,7 @@ itself holds only its array, its gradient, and the context of the op that produc
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Sequence
@@ -741,17 +742,7 @@ class Tensor:
         >>> t.to("cpu") is t, t.to(tg.float64).dtype, t.to(tg.tensor([1])).tolist()
         (True, dtype('float64'), [1])
         """
-        if len(args) > 2:
-            raise TypeError(f"to() takes at most a device and a dtype, got {len(args)} positional arguments")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype if dtype is None else dtype
-            elif (isinstance(arg, str) and arg not in DTYPE_NAMES) or (hasattr(arg, "type") and hasattr(arg, "index")):
-                device = arg
-            elif arg is not None:
-                dtype = arg
-        if device is not None:
-            _check_device(device)
+        dtype = _to_arguments("to", args, dtype, device)
         target = self._data.dtype if dtype is None else as_dtype(dtype)
         if target == self._data.dtype:
             return self.clone() if copy else self
@@ -1603,6 +1594,14 @@ class Tensor:
         """``masked_fill`` in place (the mask must broadcast to this tensor's shape)."""
         return self._inplace("masked_fill_", ops.MaskedFill, value, _mask_tensor(mask))
 
+    # ------------------------------------------------------------------ parity: tutorial ports
+
+    @property
+    def device(self) -> device:
+        """Where the tensor lives: always ``device(type='cpu')`` (PyTorch's ``Tensor.device``)."""
+        return _CPU
+
+
     # ------------------------------------------------------------------ activations
 
     def sigmoid(self) -> Tensor:
@@ -1713,8 +1712,11 @@ def _mask_tensor(mask: Any) -> Tensor:
     return mask if isinstance(mask, Tensor) else Tensor._from_op(np.asarray(mask), None)
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
-    """Same as ``Tensor(...)``."""
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None, *,
+           device: Any = None) -> Tensor:
+    """Same as ``Tensor(...)``; ``device`` may only name the CPU (as ``"cpu"`` or ``tg.device("cpu")``)."""
+    if device is not None:
+        _check_device(device, "tensor")
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
@@ -1848,14 +1850,15 @@ def _dims(name: str, shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
-def _check_device(device: Any) -> None:
-    """Accept the CPU (``"cpu"``, ``"cpu:0"``, a torch.device of type cpu); raise for any other device."""
+def _check_device(device: Any, caller: str = "to") -> None:
+    """Accept the CPU (``"cpu"``, ``"cpu:0"``, a device of type cpu); raise for any other device, naming ``caller``."""
     kind = getattr(device, "type", device)
     if not isinstance(kind, str):
-        raise TypeError(f"to(): a device must be a string such as 'cpu', not {type(device).__name__} {device!r}")
+        raise TypeError(f"{caller}(): a device must be a string such as 'cpu', not {type(device).__name__} "
+                        f"{device!r}")
     if kind.split(":")[0] != "cpu":
-        raise RuntimeError(f"to({str(device)!r}): tinygrad_vn runs on the CPU only (NumPy and Numba); use 'cpu' "
-                           "or leave the device out")
+        raise RuntimeError(f"{caller}({str(device)!r}): tinygrad_vn runs on the CPU only (NumPy and Numba); use "
+                           "'cpu' or leave the device out")
 
 
 # ---------------------------------------------------------------------- parity: movement and indexing functions
@@ -1939,3 +1942,76 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             raise ValueError(f"pad: circular widths can be at most the size of the dim they pad (wrapping around "
                              f"once), got ({before}, {after}) for a dim of size {side}")
     return ops.Pad.apply(input, widths=tuple(widths), mode=mode)
+
+
+# ---------------------------------------------------------------------- parity: tutorial ports
+
+
+def _to_arguments(caller: str, args: tuple[Any, ...], dtype: Any, device: Any) -> Any:
+    """The dtype asked for by ``to(*args, dtype=, device=)`` (None: keep it), after checking that any device is the CPU.
+
+    ``args`` may hold a device (a string that is not a dtype name, or a ``device``), a dtype, or a
+    tensor whose dtype to take, as PyTorch's ``Tensor.to`` and ``Module.to`` accept.
+    """
+    if len(args) > 2:
+        raise TypeError(f"{caller}() takes at most a device and a dtype, got {len(args)} positional arguments")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype if dtype is None else dtype
+        elif (isinstance(arg, str) and arg not in DTYPE_NAMES) or (hasattr(arg, "type") and hasattr(arg, "index")):
+            device = arg
+        elif arg is not None:
+            dtype = arg
+    if device is not None:
+        _check_device(device, caller)
+    return dtype
+
+
+class device:
+    """PyTorch's ``torch.device`` for the one device there is: ``tg.device("cpu")``, ``"cpu:0"`` or ``("cpu", 0)``.
+
+    It lets ``device = torch.device("cpu")`` and ``device=device`` port unchanged; any other device
+    type is refused, naming it.
+
+    >>> import tinygrad_vn as tg
+    >>> tg.device("cpu"), str(tg.device("cpu", 0)), tg.zeros(2, device=tg.device("cpu")).device
+    (device(type='cpu'), 'cpu:0', device(type='cpu'))
+    """
+
+    __slots__ = ("index", "type")
+
+    def __init__(self, type: str | device, index: int | None = None) -> None:
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        if not isinstance(type, str):
+            raise TypeError(f"device(): the device type must be a string such as 'cpu', not "
+                            f"{builtins.type(type).__name__} {type!r}")
+        kind, colon, number = type.partition(":")
+        _check_device(type, "device")
+        if colon:
+            if index is not None or not number.isdigit():
+                raise ValueError(f"device({type!r}): write 'cpu' or 'cpu:N' with N a non-negative integer, "
+                                 "and give the index once")
+            index = int(number)
+        if index is not None and (not isinstance(index, (int, np.integer)) or isinstance(index, bool) or index < 0):
+            raise ValueError(f"device(): index must be a non-negative integer, not {index!r}")
+        self.type = kind
+        self.index = None if index is None else int(index)
+
+    def __repr__(self) -> str:
+        extra = "" if self.index is None else f", index={self.index}"
+        return f"device(type={self.type!r}{extra})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+_CPU = device("cpu")
+
+
