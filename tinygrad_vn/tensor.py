@@ -361,9 +361,14 @@ class Tensor:
         """Forget the accumulated gradient."""
         self._grad = None
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``grad`` defaults to 1 for scalars)."""
-        backward(self, grad, retain_graph)
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``gradient`` (PyTorch's name) is d(loss)/d(self), of this tensor's shape; it defaults to 1 for a
+        scalar and must be given for any other shape. ``retain_graph=True`` keeps the graph for another
+        backward (None, PyTorch's default, means False).
+        """
+        backward(self, gradient, bool(retain_graph))
 
     def draw(self, mode: str = "forward", **options: Any) -> Any:
         """The graph that computed this tensor as a ``graphviz.Digraph``; see :func:`tinygrad_vn.viz.draw`."""
