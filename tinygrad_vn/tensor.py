@@ -1606,6 +1606,32 @@ class Tensor:
         """Where the tensor lives: always ``device(type='cpu')`` (PyTorch's ``Tensor.device``)."""
         return _CPU
 
+    def t(self) -> Tensor:
+        """The transpose of a matrix; a 0-D or 1-D tensor is returned as it is (PyTorch's ``Tensor.t``).
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(2, 3).t().shape, tg.zeros(3).t().shape
+        ((3, 2), (3,))
+        """
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor of at most 2 dims, but this one has {self.ndim} "
+                             f"(shape {self.shape}); use transpose(dim0, dim1), permute or mT")
+        return self.transpose() if self.ndim == 2 else self
+
+    def type(self, dtype: Any = None) -> Tensor | str:
+        """Converted to ``dtype`` (the tensor itself when it has it already), as PyTorch's ``Tensor.type``.
+
+        Without ``dtype``, the name of the tensor's type in PyTorch's legacy spelling, e.g.
+        ``"tinygrad_vn.FloatTensor"``.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([True, False]).type(tg.float).tolist(), tg.tensor([1.5]).type()
+        ([1.0, 0.0], 'tinygrad_vn.FloatTensor')
+        """
+        if dtype is None:
+            return f"tinygrad_vn.{_LEGACY_TYPE_NAMES.get(self._data.dtype.name, 'Unknown')}Tensor"
+        target = as_dtype(dtype)
+        return self if target == self._data.dtype else self.astype(target)
 
     # ------------------------------------------------------------------ activations
 
@@ -2019,4 +2045,7 @@ class device:
 
 _CPU = device("cpu")
 
+# PyTorch's legacy type names (``torch.FloatTensor``), which ``Tensor.type()`` gives without a dtype.
+_LEGACY_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                      "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
