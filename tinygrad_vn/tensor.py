@@ -1566,6 +1566,10 @@ class Tensor:
             flat = self.reshape(1)._scatter(name, fn, 0, index.reshape(-1), source, None)
             return self.copy_(flat.reshape(())) if inplace else flat.reshape(())
         at = ops.checked_dim(name, dim, self.ndim)
+        if self.ndim == 1 and index.ndim == 0:  # PyTorch reads a 0-d index on a 1-d tensor as one place
+            index = index.reshape(1)
+            if isinstance(source, Tensor) and source.ndim == 0:
+                source = source.reshape(1)
         if inplace:
             return self._inplace(name, fn, source, index, dim=at)
         return fn.apply(self, source, index, dim=at)
