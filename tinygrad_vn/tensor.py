@@ -2053,3 +2053,22 @@ _CPU = device("cpu")
 _LEGACY_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                       "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
+
+def matmul(input: Any, other: Any) -> Tensor:
+    """The matrix product ``input @ other`` (PyTorch's ``torch.matmul``: 1-D operands are vectors, batches broadcast).
+
+    >>> import tinygrad_vn as tg
+    >>> tg.matmul(tg.ones(2), tg.ones(2, 3)).tolist()
+    [2.0, 2.0, 2.0]
+    """
+    return _as_tensor(input) @ other
+
+
+def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """``input`` with dims ``start_dim`` to ``end_dim`` merged into one (PyTorch's ``torch.flatten``).
+
+    >>> import tinygrad_vn as tg
+    >>> tg.flatten(tg.zeros(8, 1, 28, 28), 1).shape
+    (8, 784)
+    """
+    return _as_tensor(input).flatten(start_dim, end_dim)
