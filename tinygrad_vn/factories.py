@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import Context, Function, current_tracer
-from .tensor import Tensor, _dims, as_dtype
+from .tensor import Tensor, _check_device, _dims, as_dtype
 
 _generator = np.random.default_rng()
 
@@ -47,6 +47,12 @@ def _size(size: Any, name: str) -> tuple[int, ...]:
     return _shape(tuple(size) if isinstance(size, (tuple, list)) else (size,), name)
 
 
+def _on_cpu(device: Any, name: str) -> None:
+    """Accept ``device=`` when it names the CPU (PyTorch's creation functions take it); refuse any other."""
+    if device is not None:
+        _check_device(device, name)
+
+
 def _refuse_trainable_in_step(requires_grad: bool) -> None:
     if requires_grad and current_tracer() is not None:
         raise RuntimeError("tg.compile: a tensor with requires_grad=True made inside a compiled step would be one "
@@ -74,60 +80,71 @@ def _number_dtype(value: Any, name: str) -> np.dtype:
     raise TypeError(f"{name}: fill_value must be a number, not {type(value).__name__} {value!r}")
 
 
-def zeros(*shape: Any, requires_grad: bool = False, dtype: Any = np.float32, name: str | None = None) -> Tensor:
+def zeros(*shape: Any, requires_grad: bool = False, dtype: Any = np.float32, name: str | None = None,
+          device: Any = None) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    _on_cpu(device, "zeros")
     return _make(np.zeros(_shape(shape, "zeros"), dtype=as_dtype(dtype)), requires_grad, name)
 
 
-def ones(*shape: Any, requires_grad: bool = False, dtype: Any = np.float32, name: str | None = None) -> Tensor:
+def ones(*shape: Any, requires_grad: bool = False, dtype: Any = np.float32, name: str | None = None,
+         device: Any = None) -> Tensor:
     """A tensor of ones."""
+    _on_cpu(device, "ones")
     return _make(np.ones(_shape(shape, "ones"), dtype=as_dtype(dtype)), requires_grad, name)
 
 
-def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False,
-         name: str | None = None) -> Tensor:
+def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+         device: Any = None) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; its dtype follows the value (bool, int64, float32) by default.
 
     >>> import tinygrad_vn as tg
     >>> tg.full((2,), 7).tolist(), tg.full((2,), 0.5).dtype
     ([7, 7], dtype('float32'))
     """
+    _on_cpu(device, "full")
     resolved = _number_dtype(fill_value, "full") if dtype is None else as_dtype(dtype)
     value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     return _make(np.full(_size(size, "full"), value, dtype=resolved), requires_grad, name)
 
 
-def zeros_like(t: Tensor, requires_grad: bool = False, *, dtype: Any = None) -> Tensor:
+def zeros_like(t: Tensor, requires_grad: bool = False, *, dtype: Any = None, device: Any = None) -> Tensor:
     """Zeros of ``t``'s shape and dtype (or ``dtype``)."""
+    _on_cpu(device, "zeros_like")
     return _make(np.zeros(t.shape, dtype=t.dtype if dtype is None else as_dtype(dtype)), requires_grad, None)
 
 
-def ones_like(t: Tensor, requires_grad: bool = False, *, dtype: Any = None) -> Tensor:
+def ones_like(t: Tensor, requires_grad: bool = False, *, dtype: Any = None, device: Any = None) -> Tensor:
     """Ones of ``t``'s shape and dtype (or ``dtype``)."""
+    _on_cpu(device, "ones_like")
     return _make(np.ones(t.shape, dtype=t.dtype if dtype is None else as_dtype(dtype)), requires_grad, None)
 
 
-def full_like(t: Tensor, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(t: Tensor, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False,
+              device: Any = None) -> Tensor:
     """``fill_value`` everywhere, in ``t``'s shape and dtype (or ``dtype``)."""
+    _on_cpu(device, "full_like")
     resolved = t.dtype if dtype is None else as_dtype(dtype)
     return _make(np.full(t.shape, fill_value, dtype=resolved), requires_grad, None)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = np.float32, requires_grad: bool = False,
-        name: str | None = None) -> Tensor:
+def eye(n: int, m: int | None = None, *, dtype: Any = np.float32, requires_grad: bool = False, name: str | None = None,
+        device: Any = None) -> Tensor:
     """The ``n`` × ``m`` identity matrix (``m`` defaults to ``n``)."""
+    _on_cpu(device, "eye")
     rows, columns = _shape((n, n if m is None else m), "eye")
     return _make(np.eye(rows, columns, dtype=as_dtype(dtype)), requires_grad, name)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = np.float32, requires_grad: bool = False,
-             name: str | None = None) -> Tensor:
+             name: str | None = None, device: Any = None) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included.
 
     >>> import tinygrad_vn as tg
     >>> tg.linspace(0, 1, 5).tolist()
     [0.0, 0.25, 0.5, 0.75, 1.0]
     """
+    _on_cpu(device, "linspace")
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative integer, not {steps!r}")
     for bound, value in (("start", start), ("end", end)):
@@ -137,9 +154,10 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = np.float32, r
     return _make(data.astype(as_dtype(dtype)), requires_grad, name)
 
 
-def arange(start: float, stop: float | None = None, step: float = 1, *, requires_grad: bool = False,
-           dtype: Any = None, name: str | None = None) -> Tensor:
+def arange(start: float, stop: float | None = None, step: float = 1, *, requires_grad: bool = False, dtype: Any = None,
+           name: str | None = None, device: Any = None) -> Tensor:
     """Evenly spaced values in [start, stop), like ``np.arange`` (integers stay int64)."""
+    _on_cpu(device, "arange")
     data = np.arange(start, stop, step) if stop is not None else np.arange(start)
     if dtype is not None:
         data = data.astype(as_dtype(dtype))
@@ -246,30 +264,36 @@ def _real(value: Any, argument: str, name: str) -> float:
     return float(value)
 
 
-def randn(*shape: Any, requires_grad: bool = False, dtype: Any = np.float32, name: str | None = None) -> Tensor:
+def randn(*shape: Any, requires_grad: bool = False, dtype: Any = np.float32, name: str | None = None,
+          device: Any = None) -> Tensor:
     """Standard normal samples from the global generator (fresh on each call of a compiled step)."""
+    _on_cpu(device, "randn")
     return _random(RandomNormal, _shape(shape, "randn"), requires_grad, _float_dtype(dtype, "randn"), name)
 
 
-def rand(*shape: Any, requires_grad: bool = False, dtype: Any = np.float32, name: str | None = None) -> Tensor:
+def rand(*shape: Any, requires_grad: bool = False, dtype: Any = np.float32, name: str | None = None,
+         device: Any = None) -> Tensor:
     """Uniform samples in [0, 1) from the global generator (fresh on each call of a compiled step)."""
+    _on_cpu(device, "rand")
     return _random(RandomUniform, _shape(shape, "rand"), requires_grad, _float_dtype(dtype, "rand"), name)
 
 
-def randn_like(t: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn_like(t: Tensor, *, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Standard normal samples in ``t``'s shape and dtype (or ``dtype``), which must be floating point."""
+    _on_cpu(device, "randn_like")
     resolved = _float_dtype(t.dtype if dtype is None else dtype, "randn_like")
     return _random(RandomNormal, t.shape, requires_grad, resolved, None)
 
 
-def rand_like(t: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand_like(t: Tensor, *, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Uniform samples in [0, 1) in ``t``'s shape and dtype (or ``dtype``), which must be floating point."""
+    _on_cpu(device, "rand_like")
     resolved = _float_dtype(t.dtype if dtype is None else dtype, "rand_like")
     return _random(RandomUniform, t.shape, requires_grad, resolved, None)
 
 
 def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = np.int64, requires_grad: bool = False,
-            name: str | None = None) -> Tensor:
+            name: str | None = None, device: Any = None) -> Tensor:
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``, as PyTorch.
 
     >>> import tinygrad_vn as tg
@@ -277,6 +301,7 @@ def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = np.int
     >>> t.dtype, set(t.tolist()) <= {3, 4}
     (dtype('int64'), True)
     """
+    _on_cpu(device, "randint")
     if isinstance(high, (tuple, list)) and size is None:
         low, high, size = 0, low, high
     elif high is None:
@@ -307,12 +332,13 @@ def uniform(low: float, high: float, size: Any, *, dtype: Any = np.float32, requ
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, dtype: Any = None, requires_grad: bool = False,
-           name: str | None = None) -> Tensor:
+           name: str | None = None, device: Any = None) -> Tensor:
     """Normal samples, as ``torch.normal``: ``normal(mean, std, size)`` with numbers, or tensors of means/stds.
 
     With tensors, the samples take their broadcast shape and no gradient flows to them (PyTorch's
     gradient there is zero).
     """
+    _on_cpu(device, "normal")
     if (isinstance(mean, Tensor) and mean.ndim) or (isinstance(std, Tensor) and std.ndim):
         return _normal_from_tensors(mean, std, size, dtype)
     mean, std = _real(mean, "mean", "normal"), _real(std, "std", "normal")

@@ -6,6 +6,7 @@ itself holds only its array, its gradient, and the context of the op that produc
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Sequence
@@ -360,9 +361,14 @@ class Tensor:
         """Forget the accumulated gradient."""
         self._grad = None
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``grad`` defaults to 1 for scalars)."""
-        backward(self, grad, retain_graph)
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``gradient`` (PyTorch's name) is d(loss)/d(self), of this tensor's shape; it defaults to 1 for a
+        scalar and must be given for any other shape. ``retain_graph=True`` keeps the graph for another
+        backward (None, PyTorch's default, means False).
+        """
+        backward(self, gradient, bool(retain_graph))
 
     def draw(self, mode: str = "forward", **options: Any) -> Any:
         """The graph that computed this tensor as a ``graphviz.Digraph``; see :func:`tinygrad_vn.viz.draw`."""
@@ -741,17 +747,7 @@ class Tensor:
         >>> t.to("cpu") is t, t.to(tg.float64).dtype, t.to(tg.tensor([1])).tolist()
         (True, dtype('float64'), [1])
         """
-        if len(args) > 2:
-            raise TypeError(f"to() takes at most a device and a dtype, got {len(args)} positional arguments")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype if dtype is None else dtype
-            elif (isinstance(arg, str) and arg not in DTYPE_NAMES) or (hasattr(arg, "type") and hasattr(arg, "index")):
-                device = arg
-            elif arg is not None:
-                dtype = arg
-        if device is not None:
-            _check_device(device)
+        dtype = _to_arguments("to", args, dtype, device)
         target = self._data.dtype if dtype is None else as_dtype(dtype)
         if target == self._data.dtype:
             return self.clone() if copy else self
@@ -1570,6 +1566,10 @@ class Tensor:
             flat = self.reshape(1)._scatter(name, fn, 0, index.reshape(-1), source, None)
             return self.copy_(flat.reshape(())) if inplace else flat.reshape(())
         at = ops.checked_dim(name, dim, self.ndim)
+        if self.ndim == 1 and index.ndim == 0:  # PyTorch reads a 0-d index on a 1-d tensor as one place
+            index = index.reshape(1)
+            if isinstance(source, Tensor) and source.ndim == 0:
+                source = source.reshape(1)
         if inplace:
             return self._inplace(name, fn, source, index, dim=at)
         return fn.apply(self, source, index, dim=at)
@@ -1602,6 +1602,40 @@ class Tensor:
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """``masked_fill`` in place (the mask must broadcast to this tensor's shape)."""
         return self._inplace("masked_fill_", ops.MaskedFill, value, _mask_tensor(mask))
+
+    # ------------------------------------------------------------------ parity: tutorial ports
+
+    @property
+    def device(self) -> device:
+        """Where the tensor lives: always ``device(type='cpu')`` (PyTorch's ``Tensor.device``)."""
+        return _CPU
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix; a 0-D or 1-D tensor is returned as it is (PyTorch's ``Tensor.t``).
+
+        >>> import tinygrad_vn as tg
+        >>> tg.zeros(2, 3).t().shape, tg.zeros(3).t().shape
+        ((3, 2), (3,))
+        """
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor of at most 2 dims, but this one has {self.ndim} "
+                             f"(shape {self.shape}); use transpose(dim0, dim1), permute or mT")
+        return self.transpose() if self.ndim == 2 else self
+
+    def type(self, dtype: Any = None) -> Tensor | str:
+        """Converted to ``dtype`` (the tensor itself when it has it already), as PyTorch's ``Tensor.type``.
+
+        Without ``dtype``, the name of the tensor's type in PyTorch's legacy spelling, e.g.
+        ``"tinygrad_vn.FloatTensor"``.
+
+        >>> import tinygrad_vn as tg
+        >>> tg.tensor([True, False]).type(tg.float).tolist(), tg.tensor([1.5]).type()
+        ([1.0, 0.0], 'tinygrad_vn.FloatTensor')
+        """
+        if dtype is None:
+            return f"tinygrad_vn.{_LEGACY_TYPE_NAMES.get(self._data.dtype.name, 'Unknown')}Tensor"
+        target = as_dtype(dtype)
+        return self if target == self._data.dtype else self.astype(target)
 
     # ------------------------------------------------------------------ activations
 
@@ -1713,8 +1747,11 @@ def _mask_tensor(mask: Any) -> Tensor:
     return mask if isinstance(mask, Tensor) else Tensor._from_op(np.asarray(mask), None)
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
-    """Same as ``Tensor(...)``."""
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None, *,
+           device: Any = None) -> Tensor:
+    """Same as ``Tensor(...)``; ``device`` may only name the CPU (as ``"cpu"`` or ``tg.device("cpu")``)."""
+    if device is not None:
+        _check_device(device, "tensor")
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
@@ -1848,14 +1885,15 @@ def _dims(name: str, shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
-def _check_device(device: Any) -> None:
-    """Accept the CPU (``"cpu"``, ``"cpu:0"``, a torch.device of type cpu); raise for any other device."""
+def _check_device(device: Any, caller: str = "to") -> None:
+    """Accept the CPU (``"cpu"``, ``"cpu:0"``, a device of type cpu); raise for any other device, naming ``caller``."""
     kind = getattr(device, "type", device)
     if not isinstance(kind, str):
-        raise TypeError(f"to(): a device must be a string such as 'cpu', not {type(device).__name__} {device!r}")
+        raise TypeError(f"{caller}(): a device must be a string such as 'cpu', not {type(device).__name__} "
+                        f"{device!r}")
     if kind.split(":")[0] != "cpu":
-        raise RuntimeError(f"to({str(device)!r}): tinygrad_vn runs on the CPU only (NumPy and Numba); use 'cpu' "
-                           "or leave the device out")
+        raise RuntimeError(f"{caller}({str(device)!r}): tinygrad_vn runs on the CPU only (NumPy and Numba); use "
+                           "'cpu' or leave the device out")
 
 
 # ---------------------------------------------------------------------- parity: movement and indexing functions
@@ -1939,3 +1977,98 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             raise ValueError(f"pad: circular widths can be at most the size of the dim they pad (wrapping around "
                              f"once), got ({before}, {after}) for a dim of size {side}")
     return ops.Pad.apply(input, widths=tuple(widths), mode=mode)
+
+
+# ---------------------------------------------------------------------- parity: tutorial ports
+
+
+def _to_arguments(caller: str, args: tuple[Any, ...], dtype: Any, device: Any) -> Any:
+    """The dtype asked for by ``to(*args, dtype=, device=)`` (None: keep it), after checking that any device is the CPU.
+
+    ``args`` may hold a device (a string that is not a dtype name, or a ``device``), a dtype, or a
+    tensor whose dtype to take, as PyTorch's ``Tensor.to`` and ``Module.to`` accept.
+    """
+    if len(args) > 2:
+        raise TypeError(f"{caller}() takes at most a device and a dtype, got {len(args)} positional arguments")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype if dtype is None else dtype
+        elif (isinstance(arg, str) and arg not in DTYPE_NAMES) or (hasattr(arg, "type") and hasattr(arg, "index")):
+            device = arg
+        elif arg is not None:
+            dtype = arg
+    if device is not None:
+        _check_device(device, caller)
+    return dtype
+
+
+class device:
+    """PyTorch's ``torch.device`` for the one device there is: ``tg.device("cpu")``, ``"cpu:0"`` or ``("cpu", 0)``.
+
+    It lets ``device = torch.device("cpu")`` and ``device=device`` port unchanged; any other device
+    type is refused, naming it.
+
+    >>> import tinygrad_vn as tg
+    >>> tg.device("cpu"), str(tg.device("cpu", 0)), tg.zeros(2, device=tg.device("cpu")).device
+    (device(type='cpu'), 'cpu:0', device(type='cpu'))
+    """
+
+    __slots__ = ("index", "type")
+
+    def __init__(self, type: str | device, index: int | None = None) -> None:
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        if not isinstance(type, str):
+            raise TypeError(f"device(): the device type must be a string such as 'cpu', not "
+                            f"{builtins.type(type).__name__} {type!r}")
+        kind, colon, number = type.partition(":")
+        _check_device(type, "device")
+        if colon:
+            if index is not None or not number.isdigit():
+                raise ValueError(f"device({type!r}): write 'cpu' or 'cpu:N' with N a non-negative integer, "
+                                 "and give the index once")
+            index = int(number)
+        if index is not None and (not isinstance(index, (int, np.integer)) or isinstance(index, bool) or index < 0):
+            raise ValueError(f"device(): index must be a non-negative integer, not {index!r}")
+        self.type = kind
+        self.index = None if index is None else int(index)
+
+    def __repr__(self) -> str:
+        extra = "" if self.index is None else f", index={self.index}"
+        return f"device(type={self.type!r}{extra})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+_CPU = device("cpu")
+
+# PyTorch's legacy type names (``torch.FloatTensor``), which ``Tensor.type()`` gives without a dtype.
+_LEGACY_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                      "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def matmul(input: Any, other: Any) -> Tensor:
+    """The matrix product ``input @ other`` (PyTorch's ``torch.matmul``: 1-D operands are vectors, batches broadcast).
+
+    >>> import tinygrad_vn as tg
+    >>> tg.matmul(tg.ones(2), tg.ones(2, 3)).tolist()
+    [2.0, 2.0, 2.0]
+    """
+    return _as_tensor(input) @ other
+
+
+def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """``input`` with dims ``start_dim`` to ``end_dim`` merged into one (PyTorch's ``torch.flatten``).
+
+    >>> import tinygrad_vn as tg
+    >>> tg.flatten(tg.zeros(8, 1, 28, 28), 1).shape
+    (8, 784)
+    """
+    return _as_tensor(input).flatten(start_dim, end_dim)

@@ -1,7 +1,7 @@
 """Neural-network building blocks: modules, containers, parameters, layers, activations, normalisation,
 losses, initialisers and ``summary``."""
 
-from . import init, utils
+from . import functional, init, utils
 from .activations import (
     ACTIVATIONS,
     CELU,
@@ -87,6 +87,7 @@ __all__ = [
     "Tanh",
     "Unflatten",
     "UnregisteredModuleWarning",
+    "functional",
     "init",
     "mlp",
     "summary",

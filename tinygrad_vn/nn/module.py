@@ -36,7 +36,7 @@ from ..autograd import (
     replayed,
     tracing,
 )
-from ..tensor import Tensor
+from ..tensor import Tensor, _to_arguments, as_dtype
 from .parameter import Parameter
 
 
@@ -390,9 +390,16 @@ class Module:
                 object.__delattr__(module, "_frozen_parameters")
         return self
 
-    def to(self, dtype: Any) -> Module:
-        """Convert every floating-point tensor of the module to ``dtype`` in place."""
-        dtype = np.dtype(dtype)
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
+        """Convert every floating-point tensor of the module to a dtype in place, as PyTorch's ``Module.to``.
+
+        Takes ``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(tensor)`` (its dtype); the CPU
+        is the only device, so ``to("cpu")`` changes nothing and any other device raises.
+        """
+        dtype = _to_arguments("Module.to", args, dtype, device)
+        if dtype is None:
+            return self
+        dtype = as_dtype(dtype)
         for _, t in self.named_tensors():
             if t.data.dtype.kind == "f":
                 t.data = t.data.astype(dtype)
