@@ -1,10 +1,8 @@
 """Port of "Learning PyTorch with Examples", part "PyTorch: optim": the ``nn.Sequential`` cubic trained by an
 optimizer (``optimizer.zero_grad()``, ``loss.backward()``, ``optimizer.step()``) instead of a hand-written update.
 
-The tutorial uses ``torch.optim.RMSprop(model.parameters(), lr=1e-3)``. Where tinygrad_vn's optim has no
-RMSprop yet, the same script runs with ``Adam`` at the same learning rate (on both sides, so the comparison
-still holds); ``OPTIMIZER`` says which ran. Only the import changes. The tutorial runs 2000 steps; 500 keep the
-test fast and still cut the loss by more than 10 times.
+The optimizer is the tutorial's ``torch.optim.RMSprop(model.parameters(), lr=1e-3)``. Only the import
+changes. The tutorial runs 2000 steps; 500 keep the test fast and still cut the loss by more than 10 times.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from porting import load_state, state_of
 import tinygrad_vn as torch
 
 STEPS = 500
-OPTIMIZER = "RMSprop" if hasattr(torch.optim, "RMSprop") else "Adam"
 
 
 def polynomial_with_optim(torch: Any, steps: int, start: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
@@ -41,7 +38,7 @@ def polynomial_with_optim(torch: Any, steps: int, start: dict[str, np.ndarray] |
 
     # Use the optim package to define an Optimizer that will update the weights of the model for us.
     learning_rate = 1e-3
-    optimizer = getattr(torch.optim, OPTIMIZER)(model.parameters(), lr=learning_rate)
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=learning_rate)
     losses = []
     for t in range(steps):
         # Forward pass: compute predicted y by passing x to the model.
