@@ -21,9 +21,10 @@ import pytest
 import tinygrad_vn as tg
 from tinygrad_vn.train import CHECKPOINT_NAME, TrainConfig, build_model, fit, save_model
 
+# with the default dropout and standardised inputs, and no schedule, so that --epochs may be raised on resuming
 QUICK = ["--layers", "784,24,10", "--batch-size", "64", "--optimizer", "sgd", "--lr", "0.05", "--seed", "2",
-         "--no-progress"]
-QUICK_CONFIG = TrainConfig(layers=(784, 24, 10), batch_size=64, optimizer="sgd", lr=0.05, seed=2)
+         "--schedule", "none", "--no-progress"]
+QUICK_CONFIG = TrainConfig(layers=(784, 24, 10), batch_size=64, optimizer="sgd", lr=0.05, seed=2, schedule="none")
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -164,7 +165,7 @@ def test_eval_refuses_tampered_metadata_in_one_line(metadata, message, tmp_path)
 
 def test_eval_refuses_a_flipped_byte_and_bad_limits(synthetic_data, tmp_path):
     path = tmp_path / "model.npz"
-    save_model(build_model([784, 8, 10]), path, TrainConfig(layers=(784, 8, 10)))
+    save_model(build_model([784, 8, 10]), path, TrainConfig(layers=(784, 8, 10), dropout=0.0))
     raw = bytearray(path.read_bytes())
     raw[len(raw) // 2] ^= 0x40
     (tmp_path / "flipped.npz").write_bytes(bytes(raw))
