@@ -106,6 +106,8 @@ def test_an_out_that_is_a_file_is_refused_before_the_data_is_looked_for(tmp_path
     ("--lr", "nan"), ("--lr", "inf"), ("--lr", "-1"), ("--lr", "0"), ("--momentum", "nan"), ("--momentum", "1"),
     ("--epochs", "0"), ("--batch-size", "-3"), ("--limit-test", "0"), ("--limit-train", "-5"), ("--seed", "-1"),
     ("--layers", "784,abc"), ("--layers", "784,1000000000000,10"), ("--threads", "0"),
+    ("--dropout", "1"), ("--dropout", "nan"), ("--dropout", "-0.1"), ("--weight-decay", "-0.01"),
+    ("--weight-decay", "inf"), ("--weight-decay", "x"), ("--schedule", "linear"), ("--optimizer", "lbfgs"),
 ])
 def test_bad_settings_are_refused_by_train(option, value, tmp_path):
     done = cli("train", option, value, "--out", str(tmp_path / "run"))

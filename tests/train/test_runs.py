@@ -121,6 +121,27 @@ def test_ctrl_c_keeps_the_last_completed_epoch_and_resume_finishes_the_run(synth
     assert numbers(resumed) == numbers(straight)
 
 
+@pytest.mark.parametrize("schedule", ["step", "cosine", "onecycle"])
+def test_a_run_with_dropout_batch_norm_a_schedule_and_adamw_resumes_bit_for_bit(
+        schedule, synthetic_data, tmp_path, monkeypatch):
+    config = dataclasses.replace(SGD, optimizer="adamw", lr=3e-3, weight_decay=0.05, dropout=0.2, batchnorm=True,
+                                 schedule=schedule, standardize=True, epochs=6 if schedule == "step" else 4)
+    straight_model, straight = quiet(fit, config, out=tmp_path / "straight", data_root=str(synthetic_data))
+    stopping_loader(monkeypatch, epoch=3, step=4, error=KeyboardInterrupt)
+    with pytest.raises(TrainingInterrupted):
+        quiet(fit, config, out=tmp_path / "resumed", data_root=str(synthetic_data))
+    monkeypatch.undo()
+    checkpoint = read_checkpoint(tmp_path / "resumed" / CHECKPOINT_NAME)
+    assert len(checkpoint.history) == 2 and checkpoint.schedule_state["last_epoch"] > 0
+    assert checkpoint.model_state["1.num_batches_tracked"] == 2 * 10
+    resumed_model, resumed = quiet(resume, tmp_path / "resumed")
+    assert numbers(resumed) == numbers(straight)
+    assert weights_equal(resumed_model.state_dict(), straight_model.state_dict())  # batch-norm buffers too
+    assert weights_equal(tg.load(tmp_path / "resumed" / "model.npz"), tg.load(tmp_path / "straight" / "model.npz"))
+    assert weights_equal(tg.load(tmp_path / "resumed" / CHECKPOINT_NAME),
+                         tg.load(tmp_path / "straight" / CHECKPOINT_NAME))
+
+
 def test_ctrl_c_in_the_first_epoch_keeps_nothing(synthetic_data, tmp_path, monkeypatch):
     stopping_loader(monkeypatch, epoch=1, step=2, error=KeyboardInterrupt)
     with pytest.raises(TrainingInterrupted, match="no epoch had completed, so nothing was kept") as info:
