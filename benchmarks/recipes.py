@@ -24,6 +24,7 @@ shorter check. Data: ``--data``, else ``$TINYGRAD_VN_DATA/mnist/``, else the use
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import sys
@@ -81,7 +82,7 @@ def run_torch(config: Any, data_root: str | None, threads: int) -> Trace:
     loader = DataLoader(x_train, y_train, config.batch_size, shuffle=True, seed=shuffle)
     sizes = config.layers
     stack: list[torch.nn.Module] = []
-    for n_in, n_out in zip(sizes[:-2], sizes[1:-1]):
+    for n_in, n_out in itertools.pairwise(sizes[:-1]):
         stack += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU(), torch.nn.Dropout(config.dropout)]
     stack.append(torch.nn.Linear(sizes[-2], sizes[-1]))
     model = torch.nn.Sequential(*stack)

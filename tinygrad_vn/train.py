@@ -519,7 +519,8 @@ def check_model_metadata(metadata: Any, path: str | Path) -> dict[str, Any]:
         raise refuse(f"unknown dataset {dataset!r} in its metadata; known: {', '.join(CLASS_NAMES)}")
     unknown = sorted(map(str, set(metadata) - MODEL_METADATA_KEYS))
     if unknown:
-        raise refuse(f"its metadata has unknown keys {', '.join(unknown)}; known: {', '.join(sorted(MODEL_METADATA_KEYS))}")
+        raise refuse(f"its metadata has unknown keys {', '.join(unknown)}; known: "
+                     f"{', '.join(sorted(MODEL_METADATA_KEYS))}")
     dropout, batchnorm = metadata.get("dropout", 0.0), metadata.get("batchnorm", False)
     if not _is_number(dropout) or not 0 <= dropout < 1:
         raise refuse(f"its metadata's dropout must be a number in [0, 1), got {dropout!r}")
@@ -621,7 +622,8 @@ def run_title(config: TrainConfig) -> str:
     """A one-line description of the run, for the plot and the log."""
     decay = weight_decay_of(config)
     parts = [f"{config.dataset} {'-'.join(str(n) for n in config.layers)} {config.activation}",
-             *(["batch norm"] if config.batchnorm else []), *([f"dropout {config.dropout:g}"] if config.dropout else []),
+             *(["batch norm"] if config.batchnorm else []),
+             *([f"dropout {config.dropout:g}"] if config.dropout else []),
              f"{config.optimizer} lr {config.lr:g}" + (f" weight decay {decay:g}" if decay else ""),
              *([f"{config.schedule} schedule"] if config.schedule != "none" else []),
              f"batch {config.batch_size}", f"seed {config.seed}",

@@ -88,7 +88,7 @@ def test_the_compiled_step_gives_the_eager_numbers_with_dropout_batch_norm_and_a
         schedule, per_batch = make_schedule(config, optimizer, len(loader))
         assert per_batch
         losses = []
-        for epoch in range(config.epochs):
+        for _ in range(config.epochs):
             if compiled:
                 losses.append(train_epoch(model, loader, optimizer, lambda n, loss: losses.append(loss),
                                           schedule=schedule))
@@ -235,7 +235,8 @@ def test_a_checkpoint_of_format_1_still_resumes_to_the_same_numbers(synthetic_da
     path = tmp_path / CHECKPOINT_NAME
     state, metadata = tg.load(path), load_metadata(path)
     group = metadata["optimizer"]["param_groups"][0]
-    old = {"format": CHECKPOINT_FORMAT_1, "config": {k: v for k, v in metadata["config"].items() if k not in LEGACY_CONFIG},
+    old_config = {k: v for k, v in metadata["config"].items() if k not in LEGACY_CONFIG}
+    old = {"format": CHECKPOINT_FORMAT_1, "config": old_config,
            "optimizer": {"optimizer": "SGD", "counts": metadata["optimizer"]["counts"],
                          "hyperparameters": {name: group[name] for name in ("lr", "momentum", "weight_decay")}},
            **{k: metadata[k] for k in ("history", "shuffle", "input_mean", "input_std", "data_digest", "data_root")}}
