@@ -2,11 +2,12 @@
 
 ``fit(config)`` is the whole recipe: load the data, build the model, run epochs of mini-batch
 training with a progress bar, evaluate after each epoch, and (given ``out``) write the model, the
-metrics and a plot. Every random choice (initial weights, batch order) comes from ``config.seed``,
-so the same config gives the same numbers bit for bit on the same machine.
+metrics and a plot. Every random choice (initial weights, batch order, dropout masks) comes from
+``config.seed``, so the same config gives the same numbers bit for bit on the same machine.
 
 A run with an output folder cannot be lost: the folder is checked before any data is loaded, a
-checkpoint (model, optimizer state, batch-order generator, metrics so far) is written atomically
+checkpoint (model with its batch-norm statistics, optimizer and schedule state, batch-order and
+dropout generators, metrics so far) is written atomically
 after every epoch, Ctrl-C keeps the last completed epoch, and :func:`resume` continues a checkpoint
 with the same numbers, bit for bit, as a run that was never stopped.
 """
