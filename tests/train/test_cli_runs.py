@@ -21,9 +21,10 @@ import pytest
 import tinygrad_vn as tg
 from tinygrad_vn.train import CHECKPOINT_NAME, TrainConfig, build_model, fit, save_model
 
+# with the default dropout and standardised inputs, and no schedule, so that --epochs may be raised on resuming
 QUICK = ["--layers", "784,24,10", "--batch-size", "64", "--optimizer", "sgd", "--lr", "0.05", "--seed", "2",
-         "--no-progress"]
-QUICK_CONFIG = TrainConfig(layers=(784, 24, 10), batch_size=64, optimizer="sgd", lr=0.05, seed=2)
+         "--schedule", "none", "--no-progress"]
+QUICK_CONFIG = TrainConfig(layers=(784, 24, 10), batch_size=64, optimizer="sgd", lr=0.05, seed=2, schedule="none")
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -105,6 +106,8 @@ def test_an_out_that_is_a_file_is_refused_before_the_data_is_looked_for(tmp_path
     ("--lr", "nan"), ("--lr", "inf"), ("--lr", "-1"), ("--lr", "0"), ("--momentum", "nan"), ("--momentum", "1"),
     ("--epochs", "0"), ("--batch-size", "-3"), ("--limit-test", "0"), ("--limit-train", "-5"), ("--seed", "-1"),
     ("--layers", "784,abc"), ("--layers", "784,1000000000000,10"), ("--threads", "0"),
+    ("--dropout", "1"), ("--dropout", "nan"), ("--dropout", "-0.1"), ("--weight-decay", "-0.01"),
+    ("--weight-decay", "inf"), ("--weight-decay", "x"), ("--schedule", "linear"), ("--optimizer", "lbfgs"),
 ])
 def test_bad_settings_are_refused_by_train(option, value, tmp_path):
     done = cli("train", option, value, "--out", str(tmp_path / "run"))
@@ -164,7 +167,7 @@ def test_eval_refuses_tampered_metadata_in_one_line(metadata, message, tmp_path)
 
 def test_eval_refuses_a_flipped_byte_and_bad_limits(synthetic_data, tmp_path):
     path = tmp_path / "model.npz"
-    save_model(build_model([784, 8, 10]), path, TrainConfig(layers=(784, 8, 10)))
+    save_model(build_model([784, 8, 10]), path, TrainConfig(layers=(784, 8, 10), dropout=0.0))
     raw = bytearray(path.read_bytes())
     raw[len(raw) // 2] ^= 0x40
     (tmp_path / "flipped.npz").write_bytes(bytes(raw))

@@ -31,7 +31,9 @@ from tinygrad_vn.train import (
     validate_config,
 )
 
-SGD = TrainConfig(optimizer="sgd", lr=0.05, momentum=0.9, epochs=4, batch_size=64, seed=5, layers=(784, 24, 10))
+# plain runs, without the default recipe's dropout, schedule and standardised inputs
+SGD = TrainConfig(optimizer="sgd", lr=0.05, momentum=0.9, epochs=4, batch_size=64, seed=5, layers=(784, 24, 10),
+                  standardize=False, dropout=0.0, schedule="none")
 ADAM = dataclasses.replace(SGD, optimizer="adam", lr=3e-3, standardize=True)
 
 
@@ -119,6 +121,27 @@ def test_ctrl_c_keeps_the_last_completed_epoch_and_resume_finishes_the_run(synth
     assert numbers(resumed) == numbers(straight)
 
 
+@pytest.mark.parametrize("schedule", ["step", "cosine", "onecycle"])
+def test_a_run_with_dropout_batch_norm_a_schedule_and_adamw_resumes_bit_for_bit(
+        schedule, synthetic_data, tmp_path, monkeypatch):
+    config = dataclasses.replace(SGD, optimizer="adamw", lr=3e-3, weight_decay=0.05, dropout=0.2, batchnorm=True,
+                                 schedule=schedule, standardize=True, epochs=6 if schedule == "step" else 4)
+    straight_model, straight = quiet(fit, config, out=tmp_path / "straight", data_root=str(synthetic_data))
+    stopping_loader(monkeypatch, epoch=3, step=4, error=KeyboardInterrupt)
+    with pytest.raises(TrainingInterrupted):
+        quiet(fit, config, out=tmp_path / "resumed", data_root=str(synthetic_data))
+    monkeypatch.undo()
+    checkpoint = read_checkpoint(tmp_path / "resumed" / CHECKPOINT_NAME)
+    assert len(checkpoint.history) == 2 and checkpoint.schedule_state["last_epoch"] > 0
+    assert checkpoint.model_state["1.num_batches_tracked"] == 2 * 10
+    resumed_model, resumed = quiet(resume, tmp_path / "resumed")
+    assert numbers(resumed) == numbers(straight)
+    assert weights_equal(resumed_model.state_dict(), straight_model.state_dict())  # batch-norm buffers too
+    assert weights_equal(tg.load(tmp_path / "resumed" / "model.npz"), tg.load(tmp_path / "straight" / "model.npz"))
+    assert weights_equal(tg.load(tmp_path / "resumed" / CHECKPOINT_NAME),
+                         tg.load(tmp_path / "straight" / CHECKPOINT_NAME))
+
+
 def test_ctrl_c_in_the_first_epoch_keeps_nothing(synthetic_data, tmp_path, monkeypatch):
     stopping_loader(monkeypatch, epoch=1, step=2, error=KeyboardInterrupt)
     with pytest.raises(TrainingInterrupted, match="no epoch had completed, so nothing was kept") as info:
@@ -143,8 +166,8 @@ def test_weights_that_turn_nan_while_the_loss_stays_finite_stop_training_at_the_
         synthetic_data, tmp_path, monkeypatch):
     real_train_epoch = train_module.train_epoch
 
-    def poisoning_train_epoch(model, loader, optimizer, on_batch=None, epoch=None):
-        loss = real_train_epoch(model, loader, optimizer, on_batch, epoch=epoch)
+    def poisoning_train_epoch(model, loader, optimizer, on_batch=None, epoch=None, **options):
+        loss = real_train_epoch(model, loader, optimizer, on_batch, epoch=epoch, **options)
         if epoch == 2:  # as a last step whose own loss was finite could leave them (ReLU on numba hides NaN)
             model.parameters()[0].data[0, 0] = np.nan
         return loss
@@ -173,7 +196,7 @@ def no_data(*args, **kwargs):
     (dict(limit_test=-5), "limit_test"), (dict(seed=-1), "seed"), (dict(layers=(784,)), "2 to"),
     (dict(layers=(784, 0, 10)), "positive integers"), (dict(layers=(784, 10**7, 10)), "parameters"),
     (dict(layers=(784, 10, 7)), "last layer size must be 10"), (dict(activation="nope"), "unknown activation"),
-    (dict(optimizer="rmsprop"), "unknown optimizer"), (dict(dataset="cifar"), "unknown dataset"),
+    (dict(optimizer="lbfgs"), "unknown optimizer"), (dict(dataset="cifar"), "unknown dataset"),
 ])
 def test_bad_settings_are_refused_before_any_data_is_loaded(change, message, tmp_path, monkeypatch):
     monkeypatch.setattr(train_module, "load_dataset", no_data)
@@ -242,9 +265,13 @@ def damaged(metadata: dict) -> list[tuple[str, dict, str]]:
         ("string loss", {**metadata, "history": [{**history[0], "train_loss": "0.1"}]}, "metrics for epoch 1"),
         ("no shuffle", {**metadata, "shuffle": None}, "batch-order"),
         ("bad shuffle", {**metadata, "shuffle": {**metadata["shuffle"], "state": "x"}}, "batch-order"),
-        ("lr differs", {**metadata, "optimizer": {**metadata["optimizer"],
-                                                  "hyperparameters": {"lr": 1.0, "momentum": 0.9,
-                                                                      "weight_decay": 0.0}}}, "do not match"),
+        ("lr differs", {**metadata, "optimizer": {**metadata["optimizer"], "param_groups": [
+            {**metadata["optimizer"]["param_groups"][0], "lr": 1.0}]}}, "do not match"),
+        ("no groups", {**metadata, "optimizer": {**metadata["optimizer"], "param_groups": []}}, "optimizer settings"),
+        ("other optimizer", {**metadata, "optimizer": {**metadata["optimizer"], "optimizer": "Adam"}},
+         "state of a Adam optimizer"),
+        ("no random state", {**metadata, "random": None}, "global random-generator state"),
+        ("stray schedule", {**metadata, "schedule": {"last_epoch": 1}}, "schedule state"),
         ("bad counts", {**metadata, "optimizer": {**metadata["optimizer"], "counts": {"x": {}}}}, "step counts"),
     ]
 
@@ -297,7 +324,7 @@ def test_load_model_checks_the_metadata_before_building_anything(metadata, messa
 
 def test_load_model_refuses_weights_that_are_not_finite_numbers(tmp_path):
     model = build_model([784, 8, 10])
-    save_model(model, tmp_path / "ok.npz", TrainConfig(layers=(784, 8, 10)))
+    save_model(model, tmp_path / "ok.npz", TrainConfig(layers=(784, 8, 10), dropout=0.0))
     state = {**model.state_dict(), "0.bias": np.full(8, np.nan, np.float32)}
     tg.save(state, tmp_path / "nan.npz", metadata=load_metadata(tmp_path / "ok.npz"))
     with pytest.raises(CheckpointError, match=r"'0\.bias' holds NaN or infinite values"):

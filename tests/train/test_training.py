@@ -159,8 +159,8 @@ def test_a_saved_model_remembers_its_input_scaling(tmp_path):
     assert input_scaling({"format": "from an older release, with no scaling recorded"}) == InputScaling()
 
 
-def test_standardising_is_opt_in_and_recorded_in_the_model(mnist, tmp_path):
-    config = TrainConfig(optimizer="sgd", lr=0.05, epochs=1, limit_train=1000, limit_test=200)
+def test_standardising_is_recorded_in_the_model(mnist, tmp_path):
+    config = TrainConfig(optimizer="sgd", lr=0.05, epochs=1, limit_train=1000, limit_test=200, standardize=False)
     quiet_fit(dataclasses.replace(config, standardize=True), out=tmp_path / "std")
     quiet_fit(config, out=tmp_path / "unit")
     scaling = input_scaling(load_model(tmp_path / "std" / "model.npz")[1])

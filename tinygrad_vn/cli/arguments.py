@@ -46,8 +46,16 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    """A finite number of at least 0 (a weight decay); NaN, infinity and negatives are refused."""
+    value = _finite_float(text, "a finite number of at least 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number of at least 0, got {text}")
+    return value
+
+
 def unit_interval_float(text: str) -> float:
-    """A finite number in [0, 1) (a momentum); NaN, infinity and 1 or more are refused."""
+    """A finite number in [0, 1) (a momentum, a dropout probability); NaN, infinity and 1 or more are refused."""
     value = _finite_float(text, "a number in [0, 1)")
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")

@@ -13,15 +13,33 @@ from pathlib import Path
 from typing import Any
 
 from ._user_errors import INTERRUPTED_EXIT_CODE
-from .arguments import layer_sizes, non_negative_int, positive_float, positive_int, unit_interval_float
+from .arguments import (
+    layer_sizes,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    unit_interval_float,
+)
 
 # The settings that decide a run's numbers, with their defaults. Their options default to None, so
 # that a resumed run can tell which ones were given (those must agree with the checkpoint).
 RUN_DEFAULTS: dict[str, Any] = {
-    "dataset": "mnist", "layers": (784, 128, 10), "activation": "relu", "optimizer": "adam", "lr": 1e-3,
-    "momentum": 0.9, "epochs": 3, "batch_size": 128, "seed": 0, "limit_train": None, "limit_test": None,
-    "standardize": False,
+    "dataset": "mnist", "layers": (784, 128, 10), "activation": "relu", "optimizer": "adam", "lr": 3e-3,
+    "momentum": 0.9, "epochs": 10, "batch_size": 128, "seed": 0, "limit_train": None, "limit_test": None,
+    "standardize": True, "dropout": 0.2, "batchnorm": False, "schedule": "onecycle", "weight_decay": None,
 }
+
+# As tinygrad_vn.train's OPTIMIZERS, SCHEDULES, STEP_SIZE and STEP_GAMMA (a test keeps them equal), here so
+# that --help does not import the library.
+OPTIMIZER_NAMES = ("sgd", "adam", "adamw", "rmsprop")
+SCHEDULE_NAMES = ("none", "step", "cosine", "onecycle")
+STEP_SIZE, STEP_GAMMA = 5, 0.1
+
+
+def _on_off(name: str) -> str:
+    return "on" if RUN_DEFAULTS[name] else "off"
+
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,24 +51,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "metrics.json, metrics.csv and curves.png (with matplotlib) into --out, and checkpoint.npz "
                     "after every epoch. Ctrl-C keeps the last completed epoch; --resume continues it. Data is "
                     "looked for in --data, $TINYGRAD_VN_DATA/<dataset>/ and the user cache, and downloaded if "
-                    "absent.")
+                    "absent. The defaults are a recipe that reaches 98%% on MNIST in 10 epochs (98.21-98.28%% "
+                    "with seeds 0-2): 784-128-10 ReLU, dropout 0.2, standardised inputs, Adam with a one-cycle "
+                    "schedule peaking at lr 0.003, batch 128.")
     parser.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default=None, help="default mnist")
     parser.add_argument("--layers", type=layer_sizes, default=None,
-                        help="layer sizes, input first, separated by commas (default 784,128,10)")
-    parser.add_argument("--activation", default=None, help="hidden activation: relu, tanh, sigmoid, ... (default relu)")
-    parser.add_argument("--optimizer", choices=("adam", "sgd"), default=None, help="default adam")
-    parser.add_argument("--lr", type=positive_float, default=None, help="learning rate (default 0.001)")
+                        help="layer sizes, input first, separated by commas "
+                             f"(default {','.join(map(str, RUN_DEFAULTS['layers']))})")
+    parser.add_argument("--activation", default=None,
+                        help=f"hidden activation: relu, tanh, sigmoid, ... (default {RUN_DEFAULTS['activation']})")
+    parser.add_argument("--dropout", type=unit_interval_float, default=None, metavar="P",
+                        help="in training, zero each hidden activation with probability P, in [0, 1) "
+                             f"(nn.Dropout after each hidden activation; 0: none; default {RUN_DEFAULTS['dropout']:g})")
+    parser.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None,
+                        help="nn.BatchNorm1d after each hidden Linear, before its activation; evaluation uses its "
+                             f"running statistics (default {_on_off('batchnorm')})")
+    parser.add_argument("--optimizer", choices=OPTIMIZER_NAMES, default=None,
+                        help=f"sgd (with --momentum), adam, adamw or rmsprop (alpha 0.99, eps 1e-8, no momentum), "
+                             f"each with PyTorch's defaults (default {RUN_DEFAULTS['optimizer']})")
+    parser.add_argument("--lr", type=positive_float, default=None,
+                        help=f"learning rate; the peak one with --schedule onecycle (default {RUN_DEFAULTS['lr']:g})")
     parser.add_argument("--momentum", type=unit_interval_float, default=None,
-                        help="momentum of sgd, in [0, 1) (default 0.9)")
+                        help=f"momentum of sgd, in [0, 1) (default {RUN_DEFAULTS['momentum']:g})")
+    parser.add_argument("--weight-decay", type=non_negative_float, default=None,
+                        help="weight decay: an L2 term added to the gradient for sgd, adam and rmsprop, decoupled "
+                             "(the weights shrink by lr × decay every step) for adamw, as in PyTorch (default: "
+                             "PyTorch's, 0.01 for adamw and 0 for the others)")
+    parser.add_argument("--schedule", choices=SCHEDULE_NAMES, default=None,
+                        help=f"learning-rate schedule. none: lr throughout. step: StepLR, lr × {STEP_GAMMA:g} every "
+                             f"{STEP_SIZE} epochs. cosine: CosineAnnealingLR, from lr down towards 0 over the "
+                             "run's epochs, stepped after each epoch. onecycle: OneCycleLR, stepped after each batch, "
+                             "from lr/25 up to lr over the first 30%% of the run's batches and down to lr/250000, "
+                             "cycling adam's beta1 (or sgd's momentum) between 0.95 and 0.85. cosine and onecycle "
+                             "are laid out over --epochs, so a resumed run keeps its epochs "
+                             f"(default {RUN_DEFAULTS['schedule']})")
     parser.add_argument("--epochs", type=positive_int, default=None,
-                        help="default 3; with --resume, the total to reach (default: the run's own)")
-    parser.add_argument("--batch-size", type=positive_int, default=None, help="default 128")
+                        help=f"default {RUN_DEFAULTS['epochs']}; with --resume, the total to reach (default: the "
+                             "run's own)")
+    parser.add_argument("--batch-size", type=positive_int, default=None,
+                        help=f"default {RUN_DEFAULTS['batch_size']}")
     parser.add_argument("--seed", type=non_negative_int, default=None,
-                        help="seeds initial weights and batch order (default 0)")
+                        help="seeds initial weights, batch order and dropout masks "
+                             f"(default {RUN_DEFAULTS['seed']})")
     parser.add_argument("--out", default=None, help="output folder (default: runs/<dataset>-<optimizer>-seed<seed>)")
     parser.add_argument("--resume", metavar="DIR", default=None,
                         help="continue the run whose checkpoint.npz is in DIR, writing into DIR; settings come "
-                             "from the checkpoint (options given must agree; --epochs may raise the total)")
+                             "from the checkpoint (options given must agree; --epochs may raise the total, except "
+                             "with a cosine or onecycle schedule)")
     parser.add_argument("--data", default=None, help="folder holding the dataset files (or a <dataset>/ subfolder)")
     parser.add_argument("--limit-train", type=positive_int, default=None,
                         help="train on the first N training images only (for quick runs)")
@@ -60,9 +107,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="BLAS threads; small matmuls gain little from more and lose much on a busy machine "
                              "(default 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--standardize", action="store_true", default=None,
-                        help="standardise pixels / 255 with the training set's mean and std (helps Adam; "
-                             "the default is pixels / 255, as the seeds do)")
+    parser.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None,
+                        help="standardise pixels / 255 with the training set's mean and std (helps Adam); "
+                             f"--no-standardize feeds pixels / 255, as the seeds do (default {_on_off('standardize')})")
     parser.set_defaults(func=run)
 
 
@@ -107,13 +154,20 @@ def _resume(args: argparse.Namespace, given: dict[str, Any]) -> None:
     if not path.is_file():
         raise ValueError(f"--resume {folder}: no {CHECKPOINT_NAME} there (train writes one after every epoch)")
     config = read_checkpoint(path).config
-    differing = [f"--{name.replace('_', '-')} {_shown(value)} (the run has {_shown(getattr(config, name))})"
-                 for name, value in given.items() if name != "epochs" and getattr(config, name) != value]
+    differing = [f"--{name.replace('_', '-')} {_shown(value)} (the run has {_shown(_setting(config, name))})"
+                 for name, value in given.items() if name != "epochs" and _setting(config, name) != value]
     if differing:
         report = "; ".join(differing)
         raise ValueError(f"{report}: a resumed run keeps its own settings (only --epochs may raise the total)")
     resume(folder, epochs=given.get("epochs"), data_root=args.data, progress=not args.no_progress,
            threads=args.threads)
+
+
+def _setting(config: Any, name: str) -> Any:
+    """What the run uses for ``name`` (its weight decay resolved to the optimizer's default when it gave none)."""
+    from tinygrad_vn.train import weight_decay_of
+
+    return weight_decay_of(config) if name == "weight_decay" else getattr(config, name)
 
 
 def _shown(value: Any) -> str:
