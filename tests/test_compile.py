@@ -648,3 +648,31 @@ def test_eager_and_compiled_steps_are_bit_identical_for_numpy_and_tensor_batches
         assert losses == reference_losses, (compiled, as_tensor)
         for reference, weight in zip(reference_weights, weights, strict=True):
             assert np.array_equal(reference, weight), (compiled, as_tensor)
+
+
+def test_a_mask_computed_inside_a_step_is_recomputed_on_every_call() -> None:
+    weight = tg.Tensor([1.0, 1.0, 1.0, 1.0], requires_grad=True)
+
+    def step(x: np.ndarray) -> tuple[tg.Tensor, tg.Tensor]:
+        weight.grad = None
+        scaled = x * weight
+        loss = scaled[scaled > 0].sum()
+        loss.backward()
+        return loss, weight.grad
+
+    compiled = tg.compile(step)
+    for values in ([1.0, -2.0, 3.0, -4.0], [-1.0, 2.0, -3.0, 4.0], [5.0, 6.0, -7.0, 8.0]):
+        batch = np.array(values, np.float32)
+        (loss, grad), (eager_loss, eager_grad) = compiled(batch), step(batch)
+        assert loss.item() == eager_loss.item()
+        np.testing.assert_array_equal(grad.numpy(), eager_grad.numpy())
+
+
+def test_indexing_with_a_tuple_of_tensors_inside_a_step_is_refused() -> None:
+    @tg.compile
+    def step(x: np.ndarray) -> tg.Tensor:
+        rows = tg.Tensor(np.array([0, 1]))
+        return x[rows, rows]
+
+    with pytest.raises(RuntimeError, match="tuple that holds tensors"):
+        step(np.ones((2, 2), np.float32))

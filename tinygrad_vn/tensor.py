@@ -464,6 +464,11 @@ class Tensor:
         return ops.Neg.apply(self)
 
     def __getitem__(self, index: Any) -> Tensor:
+        if isinstance(index, Tensor):  # the index is an input, so a compiled step reads each call's
+            return ops.IndexBy.apply(self, index)
+        if current_tracer() is not None and isinstance(index, tuple) and any(isinstance(i, Tensor) for i in index):
+            raise RuntimeError("tg.compile: indexing with a tuple that holds tensors would replay the recording "
+                               "call's index; index with one tensor (t[mask]), or use gather / index_select")
         return ops.GetItem.apply(self, index=_plain_index(index))
 
     # ------------------------------------------------------------------ in-place (PyTorch's semantics)

@@ -93,12 +93,38 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        out = np.zeros(ctx.shape, dtype=grad.dtype)
-        if _names_each_place_once(ctx.index):
-            out[ctx.index] = grad
-        else:
-            np.add.at(out, ctx.index, grad)
-        return out
+        return _put_back(ctx.shape, ctx.index, grad)
+
+
+class IndexBy(Function):
+    """B = A[I] for an index tensor I (integers or a boolean mask); dA = zeros with dB put back at I (repeats add up).
+
+    The index is an input rather than an attribute, so a compiled step reads each call's index
+    (``A[A > 0]`` picks this call's positives, not the recording call's).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, index: np.ndarray) -> np.ndarray:
+        ctx.shape, ctx.index = a.shape, index
+        try:
+            return np.asarray(a[index])
+        except IndexError as err:
+            raise IndexError(f"getitem: {err} (tensor shape {a.shape}, index of shape {index.shape} and dtype "
+                             f"{index.dtype})") from None
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, None]:
+        return _put_back(ctx.shape, ctx.index, grad), None
+
+
+def _put_back(shape: tuple[int, ...], index: Any, grad: np.ndarray) -> np.ndarray:
+    """Zeros of ``shape`` with ``grad`` written into the places ``index`` picked, summed where it repeats one."""
+    out = np.zeros(shape, dtype=grad.dtype)
+    if _names_each_place_once(index):
+        out[index] = grad
+    else:
+        np.add.at(out, index, grad)
+    return out
 
 
 class SetItem(Function):
