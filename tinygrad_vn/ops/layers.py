@@ -24,6 +24,12 @@ def _affine_gradients(ctx: Context, grad: np.ndarray, normalized: np.ndarray,
     return grad_weight, grad_bias
 
 
+def _through_normalization(scaled: np.ndarray, normalized: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """G − mean G − X̂ ⊙ mean(G ⊙ X̂) over ``axes``: the gradient through X̂ = (X − μ)/σ, before the 1/σ factor."""
+    return scaled - scaled.mean(axis=axes, keepdims=True) - normalized * (scaled * normalized).mean(axis=axes,
+                                                                                                   keepdims=True)
+
+
 class BatchNorm(Function):
     """Y = γ ⊙ (X − μ) / √(σ² + ε) + β; dX = (γ / √(σ² + ε)) ⊙ (dY − mean dY − X̂ ⊙ mean(dY ⊙ X̂)),
     dγ = Σ dY ⊙ X̂, dβ = Σ dY.
@@ -78,8 +84,7 @@ class BatchNorm(Function):
         if ctx.needs_input_grad[0]:
             scaled = grad if weight is None else grad * weight
             if ctx.use_batch:
-                scaled = (scaled - scaled.mean(axis=axes, keepdims=True)
-                          - normalized * (scaled * normalized).mean(axis=axes, keepdims=True))
+                scaled = _through_normalization(scaled, normalized, axes)
             grad_x = scaled * inv_std
         return (grad_x, *_affine_gradients(ctx, grad, normalized, axes))
 
@@ -130,8 +135,7 @@ class LayerNorm(Function):
         grad_x = None
         if ctx.needs_input_grad[0]:
             scaled = grad if weight is None else grad * weight
-            grad_x = inv_std * (scaled - scaled.mean(axis=axes, keepdims=True)
-                                - normalized * (scaled * normalized).mean(axis=axes, keepdims=True))
+            grad_x = inv_std * _through_normalization(scaled, normalized, axes)
         return (grad_x, *_affine_gradients(ctx, grad, normalized, ctx.leading))
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd import bump_version
 from ..tensor import Tensor
-from .optimizer import Checker, Optimizer, flag, nonnegative, unit_interval
+from .optimizer import Checker, Optimizer, flag, nonnegative, unit_interval, with_l2_decay
 
 
 class Adadelta(Optimizer):
@@ -39,10 +39,7 @@ class Adadelta(Optimizer):
             if not state:
                 state.update(step=0, square_avg=np.zeros_like(param), acc_delta=np.zeros_like(param))
             state["step"] += 1
-            if maximize:
-                grad = -grad
-            if weight_decay:
-                grad = grad + weight_decay * param
+            grad = with_l2_decay(grad, param, weight_decay, maximize)
             square_avg, acc_delta = state["square_avg"], state["acc_delta"]
             square_avg *= rho
             square_avg += (1 - rho) * grad * grad

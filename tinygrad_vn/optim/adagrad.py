@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd import bump_version
 from ..tensor import Tensor
-from .optimizer import Checker, Optimizer, flag, nonnegative
+from .optimizer import Checker, Optimizer, flag, nonnegative, with_l2_decay
 
 
 class Adagrad(Optimizer):
@@ -49,10 +49,7 @@ class Adagrad(Optimizer):
             param, grad = p._data, p._grad._data
             state = self.state[p] or self._start(p, group)
             state["step"] += 1
-            if maximize:
-                grad = -grad
-            if weight_decay:
-                grad = grad + weight_decay * param
+            grad = with_l2_decay(grad, param, weight_decay, maximize)
             decayed_lr = lr / (1 + (state["step"] - 1) * lr_decay)
             accumulated = state["sum"]
             accumulated += grad * grad

@@ -382,3 +382,12 @@ def betas(label: str, value: Any) -> tuple[float, float]:
     if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
         raise ValueError(f"{label} must lie in [0, 1), got {value}")
     return beta1, beta2
+
+
+def with_l2_decay(grad: np.ndarray, param: np.ndarray, weight_decay: float, maximize: bool) -> np.ndarray:
+    """The gradient an update follows: negated to maximize, plus ``weight_decay · param`` (L2, as torch.optim)."""
+    if maximize:
+        grad = -grad
+    if weight_decay:
+        grad = grad + weight_decay * param
+    return grad

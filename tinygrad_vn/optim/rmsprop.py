@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd import bump_version
 from ..tensor import Tensor
-from .optimizer import Checker, Optimizer, flag, nonnegative, unit_interval
+from .optimizer import Checker, Optimizer, flag, nonnegative, unit_interval, with_l2_decay
 
 
 class RMSprop(Optimizer):
@@ -43,10 +43,7 @@ class RMSprop(Optimizer):
             if not state:
                 state.update(step=0, square_avg=np.zeros_like(param))
             state["step"] += 1
-            if maximize:
-                grad = -grad
-            if weight_decay:
-                grad = grad + weight_decay * param
+            grad = with_l2_decay(grad, param, weight_decay, maximize)
             square_avg = state["square_avg"]
             square_avg *= alpha
             square_avg += (1 - alpha) * grad * grad

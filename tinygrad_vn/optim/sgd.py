@@ -10,7 +10,7 @@ import numpy as np
 from .. import backend
 from ..autograd import bump_version
 from ..tensor import Tensor
-from .optimizer import Checker, Optimizer, finite, flag, nonnegative
+from .optimizer import Checker, Optimizer, finite, flag, nonnegative, with_l2_decay
 
 
 class SGD(Optimizer):
@@ -45,10 +45,7 @@ class SGD(Optimizer):
             if p._grad is None:
                 continue
             param, grad = p._data, p._grad._data
-            if maximize:
-                grad = -grad
-            if weight_decay:
-                grad = grad + weight_decay * param
+            grad = with_l2_decay(grad, param, weight_decay, maximize)
             if momentum:
                 state = self.state[p]
                 buffer = state.get("momentum_buffer")
