@@ -105,6 +105,26 @@ def explain(loss: Any, params: Any = None, *, model: Any = None, names: Mapping[
     return Explanation("\n".join(lines) + "\n")
 
 
+def describe_step(graph: dag.Graph, step: dag.Step, number: int = 1, *, lang: str = "en",
+                  precision: int = 3) -> list[str]:
+    """The lines :func:`explain` writes for one backward step: the op's formula and shapes, then each
+    input's gradient rule with this graph's names and the engine's numbers.
+
+    The animation and the worksheets show a step with this, so a step reads the same everywhere.
+
+    >>> import tinygrad_vn as tg
+    >>> from tinygrad_vn import dag
+    >>> x = tg.tensor([2.0], requires_grad=True)
+    >>> graph = dag.build((x * 3).sum())
+    >>> steps, _ = dag.run_backward(graph)
+    >>> describe_step(graph, steps[-1], len(steps))[0].split(":")[0]
+    ' 2. Mul'
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES}, got {lang!r}")
+    return _Writer(graph, TEXT[lang], precision).step(number, step)
+
+
 def _chosen_parameters(graph: dag.Graph, params: Any, model: Any) -> list[Any] | None:
     """The tensors whose chains to write (``None``: every leaf that needs a gradient)."""
     if params is None:
