@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import Context, backward, topological_order
+from .ops.matrix import FusedLinear
 from .rules import fill_placeholders, rule_of
 
 ACTIVATION_OPS = ("Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "Swish", "Softmax", "LogSoftmax")
@@ -124,7 +125,7 @@ def build(root: Any, model: Any = None, names: Mapping[str, Any] | None = None) 
     if model is not None:
         graph.parameter_names = {id(p): n for n, p in model.named_parameters()}
         layer_numbers = _assign_modules(graph, dict(model.named_modules()))
-    graph.names = _name_tensors(graph, layer_numbers, names or {})
+    graph.names = _name_tensors(graph, layer_numbers, names or {}, structural=model is None)
     return graph
 
 
@@ -180,7 +181,8 @@ def _module_outputs(graph: Graph) -> list[Op]:
     return outputs
 
 
-def _name_tensors(graph: Graph, layer_numbers: dict[str, int], given: Mapping[str, Any]) -> list[Name]:
+def _name_tensors(graph: Graph, layer_numbers: dict[str, int], given: Mapping[str, Any],
+                  structural: bool) -> list[Name]:
     names: dict[int, Name] = {id(t): Name(n, True) for n, t in given.items()}
     for tensor in graph.tensors:
         if id(tensor) not in names and tensor.name:
@@ -190,7 +192,11 @@ def _name_tensors(graph: Graph, layer_numbers: dict[str, int], given: Mapping[st
         symbol = PARAMETER_SYMBOLS.get(attr, attr)
         names.setdefault(pid, Name(f"{symbol}({layer_numbers[module_name]})", True))
     names.setdefault(id(graph.root), Name("L", True))
-    _name_layer_outputs(graph, layer_numbers, names)
+    if structural:
+        _name_by_structure(graph, names)
+    else:
+        _name_layer_outputs(graph, layer_numbers, names)
+    _name_data(graph, names)
     root_op = graph.producer.get(id(graph.root))
     if root_op is not None and root_op.name in REDUCTION_OPS:
         names.setdefault(id(root_op.ctx.parents[0]), Name("ℓ", False))
@@ -220,7 +226,99 @@ def _name_layer_outputs(graph: Graph, layer_numbers: dict[str, int], names: dict
         names[id(op.output)] = Name(f"{symbol}({layer})" if layer is not None else symbol, True)
         last = op
     if last is not None and names[id(last.output)].text.startswith("A"):
-        names[id(last.output)] = Name("ŷ", True)
+        names[id(last.output)] = Name(_output_symbol(last), True)
+
+
+def _output_symbol(op: Op) -> str:
+    """The network's last activation: ``o`` after a softmax (seed 001's name), ``ŷ`` otherwise (seeds 000, 004)."""
+    return "o" if op.name.endswith("Softmax") and not op.name.endswith("LogSoftmax") else "ŷ"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One ``X·W + b`` found in a graph: its input, weight, bias (or None), and the op that made ``Z``
+    (``A`` when the op is a fused Linear + activation)."""
+
+    number: int
+    input: Any
+    weight: Any
+    bias: Any
+    output_op: Op
+    fused_activation: bool
+
+
+def is_parameter(tensor: Any) -> bool:
+    """A leaf that needs a gradient: what an optimizer updates."""
+    return tensor._ctx is None and tensor.requires_grad
+
+
+def layers(graph: Graph) -> list[Layer]:
+    """Every ``X·W + b`` of the graph in forward order: a MatMul by a parameter, then the Add of a
+    parameter if one follows, or a fused Linear op; the ``l``-th is layer ``l`` of the notes."""
+    found: list[Layer] = []
+    for op in graph.ops:
+        parents = op.ctx.parents
+        if issubclass(op.ctx.fn, FusedLinear):
+            found.append(Layer(len(found) + 1, parents[0], parents[1], parents[2], op,
+                               op.ctx.fn.activation != "identity"))
+        elif op.name == "MatMul" and is_parameter(parents[1]) and not is_parameter(parents[0]):
+            users = graph.consumers[id(op.output)]
+            bias_op = users[0] if len(users) == 1 and users[0].name == "Add" else None
+            bias = None
+            if bias_op is not None:
+                others = [p for p in bias_op.ctx.parents if p is not op.output]
+                bias = others[0] if len(others) == 1 and is_parameter(others[0]) else None
+            output_op = bias_op if bias is not None else op
+            found.append(Layer(len(found) + 1, parents[0], parents[1], bias, output_op, False))
+    return found
+
+
+def _name_by_structure(graph: Graph, names: dict[int, Name]) -> None:
+    """Without a model: ``W(l)``, ``b(l)``, ``Z(l)`` and ``A(l)`` for the ``l``-th ``X·W + b``, ``ŷ`` (or
+    ``o``) for the last activation, ``x``/``X`` for the first layer's input. Names already set stay."""
+    found = layers(graph)
+    last_activation: Op | None = None
+    for layer in found:
+        n = layer.number
+        names.setdefault(id(layer.weight), Name(f"W({n})", True))
+        if layer.bias is not None:
+            names.setdefault(id(layer.bias), Name(f"b({n})", True))
+        output = layer.output_op.output
+        names.setdefault(id(output), Name(f"{'A' if layer.fused_activation else 'Z'}({n})", True))
+        activation = layer.output_op if layer.fused_activation else None
+        users = graph.consumers[id(output)]
+        if activation is None and len(users) == 1 and _is_activation(users[0].name):
+            activation = users[0]
+            names.setdefault(id(activation.output), Name(f"A({n})", True))
+        last_activation = activation if activation is not None and n == len(found) else None
+    if found and not found[0].input.requires_grad and found[0].input._ctx is None:
+        data = found[0].input
+        batch = data.ndim > 1 and data.shape[0] > 1
+        names.setdefault(id(data), Name("X" if batch else "x", True))
+    if last_activation is not None and names[id(last_activation.output)].text.startswith("A("):
+        names[id(last_activation.output)] = Name(_output_symbol(last_activation), True)
+
+
+def _name_data(graph: Graph, names: dict[int, Name]) -> None:
+    """``y`` for a target: a leaf without gradient (not a constant) that meets the network's output
+    after the last layer, e.g. in the loss."""
+    named_output = next((t for t in reversed(graph.tensors) if id(t) in names
+                         and names[id(t)].text in ("ŷ", "o")), None)
+    start = named_output
+    if start is None:
+        found = layers(graph)
+        start = found[-1].output_op.output if found else None
+    if start is None:
+        return
+    downstream = {id(start)}
+    for op in graph.ops[graph.producer[id(start)].position + 1:]:
+        if not any(id(p) in downstream for p in op.ctx.parents):
+            continue
+        downstream.add(id(op.output))
+        for parent in op.ctx.parents:
+            if parent._ctx is None and not parent.requires_grad and parent.ndim > 0 and id(parent) not in names:
+                names[id(parent)] = Name("y", True)
+                return
 
 
 def _derived_name(graph: Graph, tensor: Any, names: dict[int, Name]) -> str | None:

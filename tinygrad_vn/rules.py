@@ -16,6 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from . import phrases
+
+REMARK_PREFIX = "explain.rule."
+
 # Characters that continue a name: a placeholder is only replaced where none stands beside it.
 _NAME_CHARS = r"A-Za-z0-9_\u00C0-\u024F\u0300-\u036F\u0370-\u03FF"
 _RULE_PART_START = re.compile(r",\s+(?=d\S+ = )")
@@ -42,8 +46,24 @@ class OpRule:
 
 
 @cache
-def rule_of(fn: type) -> OpRule | None:
-    """The formulas stated by ``fn``'s docstring, or ``None`` when it states none."""
+def rule_of(fn: type, lang: str = "en") -> OpRule | None:
+    """The formulas stated by ``fn``'s docstring, or ``None`` when it states none.
+
+    With ``lang`` other than "en", the docstring's words (``over axis``, ``broadcast back over the
+    averaged axes``) are translated through the phrase table; the symbols stay.
+
+    >>> from tinygrad_vn.ops import Mean
+    >>> rule_of(Mean).rule
+    'dA = dM / n broadcast back over the averaged axes'
+    >>> rule_of(Mean, "vi").forward
+    'M = Σ A / n theo trục'
+    """
+    if lang != "en":
+        english = rule_of(fn)
+        if english is None:
+            return None
+        return OpRule(translate(english.forward, lang), translate(english.rule, lang), english.output,
+                      english.inputs, tuple(translate(g, lang) for g in english.gradients))
     doc = fn.__dict__.get("__doc__")
     if not doc:
         return None
@@ -76,3 +96,24 @@ def fill_placeholders(text: str, names: Mapping[str, str]) -> str:
 def _placeholder_pattern(placeholders: tuple[str, ...]) -> re.Pattern[str]:
     alternatives = "|".join(map(re.escape, placeholders))
     return re.compile(rf"(?<![{_NAME_CHARS}])(d?)({alternatives})(?![{_NAME_CHARS}])")
+
+
+def translate(text: str, lang: str) -> str:
+    """``text`` (an op's rule) with each English remark of the phrase table replaced by its ``lang`` text.
+
+    >>> translate("S = Σ A over axis", "vi")
+    'S = Σ A theo trục'
+    """
+    if lang == "en":
+        return text
+    for english, translated in _remarks(lang):
+        if english in text:
+            text = text.replace(english, translated)
+    return text
+
+
+@cache
+def _remarks(lang: str) -> tuple[tuple[str, str], ...]:
+    phrases.check_language(lang)
+    pairs = [(texts["en"], texts[lang]) for key, texts in phrases.PHRASES.items() if key.startswith(REMARK_PREFIX)]
+    return tuple(sorted(pairs, key=lambda pair: len(pair[0]), reverse=True))
