@@ -15,6 +15,7 @@ belongs to that one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ PARAMETER_SYMBOLS = {"weight": "W", "bias": "b"}
 REDUCTION_OPS = ("Mean", "Sum")
 LONGEST_DERIVED_NAME = 14
 JACOBIAN_LIMIT = 64
+_OPERATOR_SPACES = re.compile(r" ?([·⊙+−/*]) ?")
 
 
 @dataclass(frozen=True)
@@ -87,14 +89,14 @@ class Graph:
             names[rule.output] = self.name(op.output)
         return names
 
-    def formula(self, op: Op) -> str | None:
+    def formula(self, op: Op, lang: str = "en") -> str | None:
         """``op``'s forward formula with this graph's names (``A(1) = σ(Z(1))``), if its docstring states one."""
-        rule = rule_of(op.ctx.fn)
+        rule = rule_of(op.ctx.fn, lang)
         return fill_placeholders(rule.forward, self.placeholders(op)) if rule is not None else None
 
-    def gradient_equation(self, op: Op, k: int) -> str | None:
+    def gradient_equation(self, op: Op, k: int, lang: str = "en") -> str | None:
         """The rule ``op`` applies to input ``k``, with this graph's names (``dW(2) = A(1)ᵀ · dZ(2)``)."""
-        rule = rule_of(op.ctx.fn)
+        rule = rule_of(op.ctx.fn, lang)
         if rule is None or k >= len(rule.inputs):
             return None
         return fill_placeholders(f"d{rule.inputs[k]} = {rule.gradients[k]}", self.placeholders(op))
@@ -334,7 +336,7 @@ def _derived_name(graph: Graph, tensor: Any, names: dict[int, Name]) -> str | No
         return None
     expression = rule.forward.split(" = ", 1)[1]
     filled = fill_placeholders(expression, {ph: names[id(p)].text for ph, p in zip(rule.inputs, parents)})
-    compact = filled.replace(" ", "")
+    compact = _OPERATOR_SPACES.sub(r"\1", filled)
     return f"({compact})" if len(compact) <= LONGEST_DERIVED_NAME else None
 
 

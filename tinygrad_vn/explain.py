@@ -20,56 +20,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import dag
-from .rules import fill_placeholders, rule_of
+from . import dag, phrases
+from .ops.matrix import FusedLinear
+from .rules import _NAME_CHARS, fill_placeholders, rule_of
 
-LANGUAGES = ("en", "vi")
-MAX_CHAIN_ELEMENTS = 8
+MAX_CHAIN_ELEMENTS = 12
+FORMATS = ("text", "markdown", "latex")
+NUMBERS_LIMIT = 4
+# Words (phrases) are wrapped in these marks while a text is written, so that Markdown and LaTeX can
+# tell words from formulas; plain text drops them.
+_WORDS_ON, _WORDS_OFF = "\x01", "\x02"
 MAX_PATHS = 4
+MAX_LISTED_PATHS = 256
 _WORDS = re.compile(r"[a-z]{3,} [a-z]{3,}")
 
-TEXT = {
-    "en": {
-        "title": "Backpropagation of {loss}: the gradient equations the engine applied, in order",
-        "notation": "Notation: dX = ∂{loss}/∂X, of X's shape; ⊙ elementwise product, · matrix product, ᵀ transpose",
-        "parameters": "Parameters",
-        "with": "with",
-        "scalar": "scalar",
-        "no_rule": "(this op states no gradient rule; the engine's numbers are shown)",
-        "sigmoid_bce": "sigmoid then binary cross-entropy, the factors ŷ (1 − ŷ) cancel",
-        "softmax_ce": "softmax then cross-entropy, when each row of y sums to 1",
-        "fused_ce": "softmax and cross-entropy collapse to o − y (seed 001); this op computes them fused",
-        "chains": "Chain rule for each parameter element (as the notes write it by hand, with the engine's numbers)",
-        "no_chains": "(chains are written out only for parameters of at most {params} elements and other "
-                     "tensors of at most {tensors})",
-        "more_paths": "… and {count} more paths",
-        "paths": "sum over {count} paths:",
-        "no_path": "(no path carries a gradient here: one of its factors is 0)",
-    },
-    "vi": {
-        "title": "Lan truyền ngược (backpropagation) của {loss}: các phương trình đạo hàm engine đã áp dụng, "
-                 "theo thứ tự",
-        "notation": "Ký hiệu: dX = ∂{loss}/∂X, cùng kích thước với X; ⊙ nhân từng phần tử, · nhân ma trận, ᵀ chuyển vị",
-        "parameters": "Tham số (trọng số và hệ số bias)",
-        "with": "với",
-        "scalar": "vô hướng",
-        "no_rule": "(phép toán này không nêu quy tắc đạo hàm; chỉ hiện các giá trị engine tính được)",
-        "sigmoid_bce": "sigmoid rồi binary cross-entropy, các thừa số ŷ (1 − ŷ) triệt tiêu nhau",
-        "softmax_ce": "softmax rồi cross-entropy, khi mỗi hàng của y có tổng bằng 1",
-        "fused_ce": "softmax và cross-entropy rút gọn thành o − y (seed 001); phép toán này tính gộp cả hai",
-        "chains": "Quy tắc chuỗi (chain rule) cho từng phần tử của trọng số (như ghi chú tính tay, với số của engine)",
-        "no_chains": "(chỉ viết quy tắc chuỗi cho tham số có tối đa {params} phần tử và các tensor khác tối đa "
-                     "{tensors} phần tử)",
-        "more_paths": "… và {count} đường khác",
-        "paths": "tổng trên {count} đường:",
-        "no_path": "(không có đường nào truyền đạo hàm tới đây: một thừa số bằng 0)",
-    },
-}
+# Ops whose rule reads well with the numbers put in, and ops whose differing input shapes are no broadcast.
+_NUMBERED_OPS = ("Sigmoid", "Tanh", "ReLU", "Add", "Sub", "Mul", "Div", "MatMul", "Exp", "Log", "Neg",
+                 "BinaryCrossEntropy")
+_NOT_BROADCASTS = ("MatMul", "Einsum", "Embedding", "GetItem", "IndexBy", "CrossEntropy", "NegativeLogLikelihood",
+                   "Concatenate", "SetItem", "Scatter", "ScatterAdd", "Gather", "TakeAlongAxis", "IndexSelect")
 
 # Where two ops' factors cancel into a short form, written in the consumer op's placeholders.
 COLLAPSES = {("BinaryCrossEntropy", "Sigmoid"): "ŷ − y"}
@@ -83,32 +57,45 @@ class Explanation(str):
 
 
 def explain(loss: Any, params: Any = None, *, model: Any = None, names: Mapping[str, Any] | None = None,
-            lang: str = "en", precision: int = 3) -> Explanation:
+            lang: str = "en", precision: int = 3, paths: bool = False, format: str = "text") -> Explanation:
     """The gradient equations backward applies to ``loss``, in order, then the chain rule per parameter element.
 
     ``params`` picks the parameters whose chains are written: a Module (which also names them, like
     ``model``), a tensor, or an iterable of tensors or dotted names (``"0.weight"``); by default every
-    leaf that needs a gradient. ``names`` maps extra names to tensors. ``lang`` is "en" or "vi";
-    ``precision`` the significant digits of the numbers. Leaves every ``.grad`` as it was.
+    leaf that needs a gradient. Without a model, tensors are named from the graph's structure
+    (``W(l)``, ``b(l)``, ``Z(l)``, ``A(l)``, ``ŷ``); ``names`` maps extra names to tensors and wins.
+    ``lang`` is "en" or "vi"; ``precision`` the significant digits; ``paths=True`` lists, for each
+    element, every path from the loss with its product beside ``.grad``; ``format`` is "text",
+    "markdown" or "latex" (a body for a document with ``amsmath``). Leaves every ``.grad`` as it was.
+
+    >>> import tinygrad_vn as tg
+    >>> w = tg.tensor([[2.0]], requires_grad=True)
+    >>> print(explain((tg.tensor([[3.0]]) @ w).sum()).splitlines()[-1])
+    ∂L/∂w11(1) = x = 3
     """
-    if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {LANGUAGES}, got {lang!r}")
+    phrases.check_language(lang)
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
     if model is None and hasattr(params, "named_parameters"):
         model, params = params, None
     graph = dag.build(loss, model=model, names=names)
     steps, grads = dag.run_backward(graph, jacobians=True)
-    writer = _Writer(graph, TEXT[lang], precision)
+    writer = _Writer(graph, lang, precision)
     lines = writer.header()
     for number, step in enumerate(steps, 1):
         lines += writer.step(number, step)
-    lines += writer.chains(steps, grads, _chosen_parameters(graph, params, model))
-    return Explanation("\n".join(lines) + "\n")
+    chosen = _chosen_parameters(graph, params, model)
+    lines += writer.chains(steps, grads, chosen)
+    if paths:
+        lines += writer.all_paths(steps, grads, chosen)
+    return Explanation(_render(lines, format))
 
 
 def describe_step(graph: dag.Graph, step: dag.Step, number: int = 1, *, lang: str = "en",
                   precision: int = 3) -> list[str]:
     """The lines :func:`explain` writes for one backward step: the op's formula and shapes, then each
-    input's gradient rule with this graph's names and the engine's numbers.
+    input's gradient rule with this graph's names and the engine's numbers, how each gradient's shape
+    arises, and the numbers substituted where the tensors are small.
 
     The animation and the worksheets show a step with this, so a step reads the same everywhere.
 
@@ -120,9 +107,94 @@ def describe_step(graph: dag.Graph, step: dag.Step, number: int = 1, *, lang: st
     >>> describe_step(graph, steps[-1], len(steps))[0].split(":")[0]
     ' 2. Mul'
     """
-    if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {LANGUAGES}, got {lang!r}")
-    return _Writer(graph, TEXT[lang], precision).step(number, step)
+    phrases.check_language(lang)
+    return [_plain(line) for line in _Writer(graph, lang, precision).step(number, step)]
+
+
+@dataclass
+class PathFactor:
+    """One factor ∂upper/∂lower of a path and its value."""
+
+    upper: str
+    lower: str
+    value: float
+
+
+@dataclass
+class Path:
+    """One path from the loss down to a parameter element: its factors, loss first, and their product."""
+
+    factors: list[PathFactor]
+
+    @property
+    def product(self) -> float:
+        """The product of the path's local derivatives."""
+        return float(np.prod([f.value for f in self.factors])) if self.factors else 1.0
+
+
+@dataclass
+class Paths:
+    """Every path from a loss to one parameter element; ``total`` (their sum) equals ``grad`` (the engine's)."""
+
+    loss: str
+    element: str
+    paths: list[Path]
+    grad: float
+    truncated: bool
+    text: str
+    lines: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def total(self) -> float:
+        """The sum of the paths' products: the chain rule's value for this element."""
+        return float(sum(path.product for path in self.paths))
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def paths(loss: Any, parameter: Any, index: int | tuple[int, ...] = 0, *, model: Any = None,
+          names: Mapping[str, Any] | None = None, lang: str = "en", precision: int = 3,
+          limit: int = MAX_LISTED_PATHS) -> Paths:
+    """Every path from ``loss`` to element ``index`` of ``parameter``, each with the product of its local
+    derivatives, and their sum beside the engine's gradient (``.grad``) for that element.
+
+    ``index`` is a flat index or a tuple; ``limit`` caps the paths listed (``truncated`` says so).
+    Leaves every ``.grad`` as it was.
+
+    >>> import tinygrad_vn as tg
+    >>> a = tg.tensor([1.0, 2.0], requires_grad=True)
+    >>> found = paths((a * a).sum(), a, 1)
+    >>> len(found.paths), found.total, found.grad
+    (2, 4.0, 4.0)
+    """
+    phrases.check_language(lang)
+    graph = dag.build(loss, model=model, names=names)
+    if id(parameter) not in graph.position:
+        raise ValueError("the parameter is not in the graph of this loss")
+    if not parameter.requires_grad:
+        raise ValueError("the parameter does not require a gradient, so no path carries one to it")
+    flat = _flat_index(parameter, index)
+    steps, grads = dag.run_backward(graph, jacobians=True)
+    if any(step.jacobians is None for step in steps):
+        raise ValueError(f"paths are traced only through tensors of at most {dag.JACOBIAN_LIMIT} elements")
+    writer = _Writer(graph, lang, precision)
+    return writer.paths_of(_element_edges(steps), parameter, flat, grads, limit)
+
+
+def _flat_index(tensor: Any, index: int | tuple[int, ...]) -> int:
+    """``index`` into ``tensor`` as a flat index, refused with its valid range when out of bounds."""
+    size = tensor.data.size
+    if isinstance(index, tuple):
+        if len(index) != tensor.ndim or any(not 0 <= i < n for i, n in zip(index, tensor.shape)):
+            raise IndexError(f"index {index} is outside the parameter's shape {tensor.shape}")
+        return int(np.ravel_multi_index(index, tensor.shape))
+    if not isinstance(index, (int, np.integer)) or not 0 <= index < size:
+        raise IndexError(f"index {index!r} is outside the parameter's {size} elements (0 to {size - 1})")
+    return int(index)
 
 
 def _chosen_parameters(graph: dag.Graph, params: Any, model: Any) -> list[Any] | None:
@@ -160,13 +232,18 @@ class _Factor:
 
 
 class _Writer:
-    """Writes the lines of an explanation for one graph, in one language."""
+    """Writes the lines of an explanation for one graph, in one language (words wrapped in word marks)."""
 
-    def __init__(self, graph: dag.Graph, text: dict[str, str], precision: int) -> None:
+    def __init__(self, graph: dag.Graph, lang: str, precision: int) -> None:
         self.graph = graph
-        self.text = text
+        self.lang = lang
         self.precision = precision
         self.loss = graph.name(graph.root)
+
+    def say(self, key: str, **fields: object) -> str:
+        """The phrase ``explain.key`` in this language, marked as words; its fields stay formulas."""
+        marked = {name: f"{_WORDS_OFF}{value}{_WORDS_ON}" for name, value in fields.items()}
+        return f"{_WORDS_ON}{phrases.phrase('explain.' + key, self.lang, **marked)}{_WORDS_OFF}"
 
     def number(self, value: float) -> str:
         """``value`` with the chosen significant digits."""
@@ -174,17 +251,23 @@ class _Writer:
 
     def shape(self, tensor: Any) -> str:
         """A tensor's shape in the chosen language."""
-        return dag.format_shape(tensor.shape) if tensor.shape else self.text["scalar"]
+        return dag.format_shape(tensor.shape) if tensor.shape else self.say("scalar")
 
     def header(self) -> list[str]:
-        """Title, notation, and the parameters' notes-names beside their dotted names."""
+        """Title, notation, and the parameters' names (beside the model's dotted names when there is one)."""
         graph = self.graph
-        lines = [self.text["title"].format(loss=self.loss), self.text["notation"].format(loss=self.loss)]
+        lines = [self.say("title", loss=self.loss), self.say("notation", loss=self.loss)]
+        present = {id(t): t for t in graph.tensors}
         if graph.parameter_names:
-            present = {id(t): t for t in graph.tensors}
             listed = ", ".join(f"{graph.name(present[pid])} = {dotted} ({self.shape(present[pid])})"
                                for pid, dotted in graph.parameter_names.items() if pid in present)
-            lines.append(f"{self.text['parameters']}: {listed}")
+        else:
+            leaves = [t for t in graph.tensors if dag.is_parameter(t)]
+            layer_order = [t for layer in dag.layers(graph) for t in (layer.weight, layer.bias) if t is not None]
+            ordered = _unique([*[t for t in layer_order if id(t) in present], *leaves])
+            listed = ", ".join(f"{graph.name(t)} ({self.shape(t)})" for t in ordered)
+        if listed:
+            lines.append(f"{self.say('parameters')}: {listed}")
         return [*lines, ""]
 
     # ------------------------------------------------------------------ the equations, step by step
@@ -192,20 +275,22 @@ class _Writer:
     def step(self, number: int, step: dag.Step) -> list[str]:
         """One op as backward applied it: its formula and shapes, each input's rule with the numbers."""
         graph, op = self.graph, step.op
-        rule = rule_of(op.ctx.fn)
-        forward = graph.formula(op) or \
+        rule = rule_of(op.ctx.fn, self.lang)
+        forward = graph.formula(op, self.lang) or \
             f"{graph.name(op.output)} = {op.name}({', '.join(graph.name(p) for p in op.ctx.parents)})"
         shapes = ", ".join(f"{graph.name(t)} {self.shape(t)}" for t in (*_unique(op.ctx.parents), op.output))
-        lines = [f"{number:>2}. {op.name}: {forward}    ({self.text['with']} {shapes})"]
+        lines = [f"{number:>2}. {_WORDS_ON}{op.name}{_WORDS_OFF}: {forward}    ({self.say('with')} {shapes})"]
         if rule is None:
-            lines.append(f"      {self.text['no_rule']}")
+            lines.append(f"      {self.say('no_rule')}")
         elif not rule.inputs:
             lines.append(f"      {rule.rule}")
         for k, (parent, grad) in enumerate(zip(op.ctx.parents, step.input_grads)):
             if grad is None or not parent.requires_grad:
                 continue
-            equation = graph.gradient_equation(op, k) or f"d{graph.name(parent)}"
+            equation = graph.gradient_equation(op, k, self.lang) or f"d{graph.name(parent)}"
             lines.append(f"      {equation}    → {self.result(parent, grad)}")
+            lines += [f"        {line}" for line in self.shape_lines(step, k)]
+            lines += [f"        {line}" for line in self.number_lines(step, k, grad)]
         lines += self.collapse_notes(op)
         return lines
 
@@ -215,13 +300,103 @@ class _Writer:
             return self.shape(tensor)
         return f"{self.shape(tensor)} {dag.format_array(grad, self.precision).replace(chr(10), '')}"
 
+    def gradient_name(self, tensor: Any) -> str:
+        """``dX`` for a tensor; a layer's ``x·W`` (whose gradient the bias Add passes on unchanged) as ``dZ(l)``."""
+        graph = self.graph
+        users = graph.consumers.get(id(tensor), [])
+        if len(users) == 1 and users[0].name == "Add" and any(layer.output_op is users[0] for layer in
+                                                                dag.layers(graph)):
+            return f"d{graph.name(users[0].output)}"
+        return f"d{graph.name(tensor)}"
+
+    def shape_lines(self, step: dag.Step, k: int) -> list[str]:
+        """How input ``k``'s gradient gets its shape: a matrix product's factors, or the sum over broadcast axes."""
+        graph, op = self.graph, step.op
+        parents, output = op.ctx.parents, op.output
+        parent = parents[k]
+        grad_out = self.gradient_name(output)
+        if op.name == "MatMul" and len(parents) == 2 and all(t.ndim == 2 for t in parents):
+            a, b = parents
+            if k == 0:
+                product = (f"d{graph.name(a)} ({self.shape(a)}) = {grad_out} ({self.shape(output)}) · "
+                           f"{_transposed(graph.name(b))} ({dag.format_shape(b.shape[::-1])})")
+            else:
+                product = (f"d{graph.name(b)} ({self.shape(b)}) = {_transposed(graph.name(a))} "
+                           f"({dag.format_shape(a.shape[::-1])}) · {grad_out} ({self.shape(output)})")
+            return [self.say("shape_product", result=product)]
+        if issubclass(op.ctx.fn, FusedLinear) and len(parents) == 3:
+            x, w, b = parents
+            z = graph.name(output).replace("A(", "Z(", 1)
+            if k == 1:
+                return [self.say("shape_product", result=f"d{graph.name(w)} ({self.shape(w)}) = "
+                                 f"{_transposed(graph.name(x))} ({dag.format_shape(x.shape[::-1])}) · d{z} "
+                                 f"({self.shape(output)})")]
+            if k == 0:
+                return [self.say("shape_product", result=f"d{graph.name(x)} ({self.shape(x)}) = d{z} "
+                                 f"({self.shape(output)}) · {_transposed(graph.name(w))} "
+                                 f"({dag.format_shape(w.shape[::-1])})")]
+            return [self.broadcast_line(b, output, f"d{z}")]
+        if parent.shape != output.shape and parent.ndim <= output.ndim and op.name not in _NOT_BROADCASTS \
+                and rule_of(op.ctx.fn) is not None and len(parents) > 1:
+            rule = rule_of(op.ctx.fn)
+            upstream = (fill_placeholders(rule.gradients[k], graph.placeholders(op))
+                        if k < len(rule.gradients) else grad_out)
+            return [self.broadcast_line(parent, output, _grouped(upstream))]
+        return []
+
+    def broadcast_line(self, parent: Any, output: Any, upstream: str) -> str:
+        """``db(1) (128) = Σ over the batch axis of dZ(1), because b(1) was broadcast over it``."""
+        lead = output.ndim - parent.ndim
+        axes = [*range(lead), *(lead + n for n, size in enumerate(parent.shape)
+                               if size == 1 and output.shape[lead + n] > 1)]
+        if not axes:
+            return ""
+        if axes == [0] and output.ndim >= 2:
+            where, which = self.say("batch_axis"), self.say("it")
+        elif len(axes) == 1:
+            where, which = self.say("axis", axis=axes[0]), self.say("it")
+        else:
+            where, which = self.say("axes", axes=", ".join(map(str, axes))), self.say("them")
+        return self.say("shape_broadcast", grad=f"d{self.graph.name(parent)}", shape=self.shape(parent),
+                        axes=where, upstream=upstream, name=self.graph.name(parent), which=which)
+
+    def number_lines(self, step: dag.Step, k: int, grad: np.ndarray) -> list[str]:
+        """Input ``k``'s rule with the numbers put in, for small tensors of the ops where that reads well."""
+        op = step.op
+        rule = rule_of(op.ctx.fn)
+        if op.name not in _NUMBERED_OPS or rule is None or rule.output is None or k >= len(rule.gradients) \
+                or rule.gradients[k] in (f"d{rule.output}", f"−d{rule.output}"):
+            return []
+        operands = {rule.output: op.output.data, f"d{rule.output}": step.grad_out,
+                    **{ph: t.data for ph, t in zip(rule.inputs, op.ctx.parents)}}
+        if any(np.asarray(v).size > NUMBERS_LIMIT for v in operands.values()):
+            return []
+        values = {ph: np.asarray(v) for ph, v in operands.items() if not ph.startswith("d")}
+        pattern = re.compile(rf"(?<![{_NAME_CHARS}])(d?)({'|'.join(map(re.escape, values))})(ᵀ?)(?![{_NAME_CHARS}])")
+
+        def put(match: re.Match[str]) -> str:
+            d, ph, transposed = match.groups()
+            if d and ph != rule.output:
+                return match.group(0)
+            value = step.grad_out if d else values[ph]
+            return self.array(np.asarray(value).T if transposed else value)
+
+        filled = pattern.sub(put, rule.gradients[k])
+        if re.search(r"[A-Za-z]", filled.replace("ln", "")):
+            return []
+        return [self.say("numbers", numbers=f"{filled} = {self.array(grad)}")]
+
+    def array(self, value: Any) -> str:
+        """A small array on one line."""
+        return dag.format_array(np.asarray(value), self.precision).replace("\n", "")
+
     def collapse_notes(self, op: dag.Op) -> list[str]:
         """A line saying where this op's factor cancels with the next one's (seeds 000 and 001)."""
         found = dag.collapse(self.graph, op)
         if found is None:
             return []
         kind, equation = found
-        return [f"      ⇒ {self.text[kind]}" + (f": {equation}" if equation else "")]
+        return [f"      ⇒ {self.say(kind)}" + (f": {equation}" if equation else "")]
 
     # ------------------------------------------------------------------ the chains, element by element
 
@@ -230,11 +405,11 @@ class _Writer:
         graph = self.graph
         order = [p for step in steps for p in step.op.ctx.parents if p._ctx is None and p.requires_grad]
         parameters = list({id(p): p for p in order if chosen is None or any(p is c for c in chosen)}.values())
-        lines = ["", self.text["chains"]]
+        lines = ["", self.say("chains")]
         small = all(step.jacobians is not None and all(j is not None or not p.requires_grad for j, p in
                     zip(step.jacobians, step.op.ctx.parents)) for step in steps)
         if not small or any(p.data.size > MAX_CHAIN_ELEMENTS for p in parameters):
-            return [*lines, self.text["no_chains"].format(params=MAX_CHAIN_ELEMENTS, tensors=dag.JACOBIAN_LIMIT)]
+            return [*lines, self.say("no_chains", params=MAX_CHAIN_ELEMENTS, tensors=dag.JACOBIAN_LIMIT)]
         edges = _element_edges(steps)
         for parameter in parameters:
             for index in range(parameter.data.size):
@@ -242,13 +417,52 @@ class _Writer:
                 lines += self.chain(parameter, index, paths, float(grads[id(parameter)].flat[index]))
         return lines
 
+    def all_paths(self, steps: list[dag.Step], grads: dict[int, np.ndarray], chosen: list[Any] | None) -> list[str]:
+        """For each chosen parameter element: every path from the loss, its product, and their sum beside .grad."""
+        order = [p for step in steps for p in step.op.ctx.parents if dag.is_parameter(p)]
+        parameters = list({id(p): p for p in order if chosen is None or any(p is c for c in chosen)}.values())
+        if any(step.jacobians is None for step in steps) or any(p.data.size > MAX_CHAIN_ELEMENTS for p in parameters):
+            return []
+        edges = _element_edges(steps)
+        lines: list[str] = []
+        for parameter in parameters:
+            for index in range(parameter.data.size):
+                lines += ["", *self.paths_of(edges, parameter, index, grads, MAX_LISTED_PATHS).lines]
+        return lines
+
+    def paths_of(self, edges: dict[tuple[int, int], list[_Edge]], parameter: Any, index: int,
+                 grads: dict[int, np.ndarray], limit: int) -> Paths:
+        """The :class:`Paths` of one element, with its lines (marked) and its plain text."""
+        graph = self.graph
+        found = _paths(edges, (id(parameter), index), (id(graph.root), 0), limit + 1)
+        truncated = len(found) > limit
+        found = found[:limit]
+        element = self.element(parameter, index)
+        listed = [Path([PathFactor(f.upper, f.lower, f.value) for f in self.factors(path)]) for path in found]
+        grad = float(grads[id(parameter)].flat[index]) if id(parameter) in grads else 0.0
+        lines = [self.say("paths_title", loss=self.loss, element=element)]
+        for number, path in enumerate(listed, 1):
+            names = " · ".join(f"∂{f.upper}/∂{f.lower}" for f in path.factors)
+            values = " · ".join(self.number(f.value) for f in path.factors)
+            lines.append(f"  {self.say('path', number=number)}: {names} = {values} = {self.number(path.product)}")
+        if truncated:
+            lines.append("  " + self.say("too_many_paths", limit=limit))
+        total = float(sum(path.product for path in listed))
+        agree = self.say("paths_agree" if np.isclose(total, grad, rtol=1e-6, atol=1e-12) else "paths_differ")
+        lines.append("  " + self.say("paths_sum", count=len(listed), total=self.number(total),
+                                     grad_label=f"{graph.name(parameter)}.grad[{index}]",
+                                     grad=self.number(grad)) + f" {agree}")
+        result = Paths(self.loss, element, listed, grad, truncated, "\n".join(_plain(line) for line in lines) + "\n")
+        result.lines = lines
+        return result
+
     def chain(self, parameter: Any, index: int, paths: list[list[_Edge]],
               value: float) -> list[str]:
         left = f"∂{self.loss}/∂{self.element(parameter, index)}"
         if not paths:
-            return [f"{left} = 0    {self.text['no_path']}"]
+            return [f"{left} = 0    {self.say('no_path')}"]
         if len(paths) > 1:
-            shown = [f"{left} = {self.text['paths'].format(count=len(paths))}"]
+            shown = [f"{left} = {self.say('paths', count=len(paths))}"]
             for path in paths[:MAX_PATHS]:
                 factors = self.factors(path)
                 if len(factors) == 1 < len(path):
@@ -256,7 +470,7 @@ class _Writer:
                 shown.append("    " + " · ".join(f"∂{f.upper}/∂{f.lower}" for f in factors) + " = "
                              + " · ".join(self.number(f.value) for f in factors))
             if len(paths) > MAX_PATHS:
-                shown.append("    " + self.text["more_paths"].format(count=len(paths) - MAX_PATHS))
+                shown.append("    " + self.say("more_paths", count=len(paths) - MAX_PATHS))
             return [*shown, f"    = {self.number(value)}"]
         factors = self.factors(paths[0])
         collapsed = self.collapsed(factors)
@@ -419,11 +633,11 @@ def _element_edges(steps: list[dag.Step]) -> dict[tuple[int, int], list[_Edge]]:
 
 
 def _paths(edges: dict[tuple[int, int], list[_Edge]],
-           start: tuple[int, int], goal: tuple[int, int]) -> list[list[_Edge]]:
-    """Every path of non-zero local derivatives from ``start`` up to ``goal``, each listed goal first."""
+           start: tuple[int, int], goal: tuple[int, int], limit: int = 65) -> list[list[_Edge]]:
+    """Every path of non-zero local derivatives from ``start`` up to ``goal`` (at most ``limit``), goal first."""
     found: list[list[_Edge]] = []
     stack: list[tuple[tuple[int, int], list[_Edge]]] = [(start, [])]
-    while stack and len(found) <= 64:
+    while stack and len(found) < limit:
         node, path = stack.pop()
         if node == goal:
             found.append(path)
@@ -431,3 +645,141 @@ def _paths(edges: dict[tuple[int, int], list[_Edge]],
         for edge in reversed(edges.get(node, [])):
             stack.append(((id(edge[0].op.output), edge[2]), [edge, *path]))
     return found
+
+
+def _transposed(name: str) -> str:
+    """``Xᵀ``, or ``(x·W(1))ᵀ`` for a name that is an expression."""
+    return f"{name}ᵀ"
+
+
+def _plain(line: str) -> str:
+    """A written line as plain text: the word marks dropped."""
+    return line.replace(_WORDS_ON, "").replace(_WORDS_OFF, "")
+
+
+def _render(lines: list[str], format: str) -> str:
+    """The explanation's lines as plain text, Markdown or a LaTeX body."""
+    if format == "text":
+        return "\n".join(_plain(line) for line in lines) + "\n"
+    if format == "markdown":
+        return _markdown(lines)
+    return _latex(lines)
+
+
+def _segments(line: str) -> list[tuple[bool, str]]:
+    """A line cut into (is_words, text) pieces at the word marks."""
+    pieces: list[tuple[bool, str]] = []
+    words = False
+    for part in re.split(f"([{_WORDS_ON}{_WORDS_OFF}])", line):
+        if part == _WORDS_ON:
+            words = True
+        elif part == _WORDS_OFF:
+            words = False
+        elif part:
+            pieces.append((words, part))
+    return pieces
+
+
+def _markdown(lines: list[str]) -> str:
+    """Title as a heading, words as text, formulas as code spans; chains in one fenced block."""
+    out: list[str] = []
+    in_chains = False
+    for n, line in enumerate(lines):
+        if n == 0:
+            out += [f"## {_plain(line)}", ""]
+            continue
+        if not in_chains and line.startswith(f"{_WORDS_ON}") and _plain(line) == _plain(line).strip() \
+                and n > 2 and not line.strip().startswith(_WORDS_ON + "(") and out and out[-1] == "":
+            out += [f"### {_plain(line)}", "", "```"]
+            in_chains = True
+            continue
+        if in_chains:
+            out.append(_plain(line))
+            continue
+        if not line.strip():
+            out.append("")
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        body = "".join(text if words else f"`{text.strip()}`" if text.strip() else text
+                       for words, text in _segments(line.strip()))
+        body = body.replace("``", "")
+        out.append(("- " if indent >= 6 else "") + ("  " if indent >= 8 else "") + body + "  ")
+    if in_chains:
+        out.append("```")
+    return "\n".join(out) + "\n"
+
+
+def _latex(lines: list[str]) -> str:
+    """A LaTeX body (``amsmath``): words as text, formulas in math mode, chains as ``align*`` rows."""
+    out: list[str] = []
+    for line in lines:
+        if not line.strip():
+            out.append("")
+            continue
+        body = "".join(_latex_text(text) if words else (f"${_latex_math(text.strip())}$" if text.strip() else " ")
+                       for words, text in _segments(line.strip()))
+        out.append(body.replace("$$", "") + r" \\")
+    text = "\n".join(out)
+    return text.replace(r" \\" + "\n\n", "\n\n") + "\n"
+
+
+_LATEX_SYMBOLS = {
+    "⊙": r"\odot ", "·": r"\cdot ", "ᵀ": r"^{\mathsf{T}}", "−": "-", "∂": r"\partial ", "σ": r"\sigma ",
+    "Σ": r"\sum ", "Π": r"\prod ", "→": r"\rightarrow ", "⇒": r"\Rightarrow ", "×": r"\times ", "ℓ": r"\ell ",
+    "…": r"\dots ", "²": "^{2}", "³": "^{3}", "≤": r"\le ", "≥": r"\ge ", "½": r"\tfrac{1}{2}", "√": r"\sqrt ",
+    "ε": r"\varepsilon ", "μ": r"\mu ", "γ": r"\gamma ", "β": r"\beta ", "δ": r"\delta ", "α": r"\alpha ",
+    "‖": r"\| ", "⌊": r"\lfloor ", "⌋": r"\rfloor ", "⌈": r"\lceil ", "⌉": r"\rceil ", "ₚ": "_{p}", "ᵢ": "_{i}",
+    "₁": "_{1}", "₂": "_{2}", "ᶻ": "^{z}", "ᴬ": "^{A}", "φ": r"\phi ", "Φ": r"\Phi ", "≠": r"\neq ",
+    "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#", "_": r"\_", "~": r"\sim ", "^": r"\hat{}",
+    "|": r"\vert ", "ŷ": r"\hat{y}", "⁻": "^{-}", "ᴺ": "^{N}", "ε̂": r"\hat{\varepsilon}", "X̂": r"\hat{X}",
+}
+_LATEX_FUNCTIONS = {"ln": r"\ln", "log": r"\log", "max": r"\max", "min": r"\min", "exp": r"\exp", "tanh": r"\tanh",
+                    "sin": r"\sin", "cos": r"\cos"}
+_LATEX_TOKEN = re.compile(
+    r"(?P<layer>(?<![^\W_])(?:ŷ|[A-Za-z])(?P<sub>\d*)\((?P<num>\d+)\))"
+    r"|(?P<indexed>(?<![^\W_])(?:ŷ|[A-Za-z])(?P<digits>\d+)(?![\d(]))"
+    r"|(?P<word>[^\W\d_]{2,})"
+    r"|(?P<char>.)", re.DOTALL)
+
+
+def _latex_math(text: str) -> str:
+    """A formula of the notes' notation in LaTeX math: ``w11(1)`` → ``w_{11}^{(1)}``, ``⊙`` → ``\\odot``."""
+    import unicodedata
+
+    def base(token: str) -> str:
+        return r"\hat{y}" if token.startswith("ŷ") else token[0]
+
+    def convert(match: re.Match[str]) -> str:
+        if match.group("layer"):
+            sub = match.group("sub")
+            return base(match.group("layer")) + (f"_{{{sub}}}" if sub else "") + f"^{{({match.group('num')})}}"
+        if match.group("indexed"):
+            return f"{base(match.group('indexed'))}_{{{match.group('digits')}}}"
+        if match.group("word"):
+            word = match.group("word")
+            if word in _LATEX_FUNCTIONS:
+                return _LATEX_FUNCTIONS[word] + " "
+            return rf"\text{{{_latex_text(word)}}}" if word != "softmax" else r"\operatorname{softmax}"
+        char = match.group("char")
+        if char == " ":
+            return r"\ "
+        return _LATEX_SYMBOLS.get(char, char)
+
+    return _LATEX_TOKEN.sub(convert, unicodedata.normalize("NFC", text))
+
+
+def _latex_text(text: str) -> str:
+    """Words in LaTeX text mode: special characters escaped, math symbols in ``$…$``."""
+    out = []
+    for char in text:
+        if char in "\\":
+            out.append(r"\textbackslash{}")
+        elif char in "{}%&#_$":
+            out.append("\\" + char)
+        elif char in "~^":
+            out.append(r"\textasciitilde{}" if char == "~" else r"\textasciicircum{}")
+        elif char in _LATEX_SYMBOLS and char not in "|":
+            out.append(f"${_LATEX_SYMBOLS[char]}$")
+        else:
+            out.append(char)
+    return "".join(out)
