@@ -12,7 +12,7 @@ from . import autograd, data, func, functional, nn, optim, utils, viz
 from .autograd import Context, Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend, set_backend
 from .compile import CompiledStep, compile
-from .explain import explain
+from .explain import explain, paths
 from .factories import (
     arange,
     eye,
@@ -208,6 +208,7 @@ __all__ = [
     "ones_like",
     "optim",
     "pad",
+    "paths",
     "prod",
     "rand",
     "rand_like",

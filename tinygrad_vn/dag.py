@@ -293,22 +293,22 @@ def _name_by_structure(graph: Graph, names: dict[int, Name]) -> None:
             activation = users[0]
             names.setdefault(id(activation.output), Name(f"A({n})", True))
         last_activation = activation if activation is not None and n == len(found) else None
-    if found and not found[0].input.requires_grad and found[0].input._ctx is None:
-        data = found[0].input
-        batch = data.ndim > 1 and data.shape[0] > 1
-        names.setdefault(id(data), Name("X" if batch else "x", True))
     if last_activation is not None and names[id(last_activation.output)].text.startswith("A("):
         names[id(last_activation.output)] = Name(_output_symbol(last_activation), True)
 
 
 def _name_data(graph: Graph, names: dict[int, Name]) -> None:
-    """``y`` for a target: a leaf without gradient (not a constant) that meets the network's output
-    after the last layer, e.g. in the loss."""
+    """``x`` (one sample) or ``X`` (a batch) for the first layer's input; ``y`` for a target: a leaf
+    without gradient (not a constant) that meets the network's output after the last layer, e.g. in the loss."""
+    found = layers(graph)
+    if found and not found[0].input.requires_grad and found[0].input._ctx is None:
+        data = found[0].input
+        batch = data.ndim > 1 and data.shape[0] > 1
+        names.setdefault(id(data), Name("X" if batch else "x", True))
     named_output = next((t for t in reversed(graph.tensors) if id(t) in names
                          and names[id(t)].text in ("ŷ", "o")), None)
     start = named_output
     if start is None:
-        found = layers(graph)
         start = found[-1].output_op.output if found else None
     if start is None:
         return
@@ -354,6 +354,14 @@ def collapse(graph: Graph, op: Op) -> tuple[str, str] | None:
             z, y_hat, y = (graph.name(t) for t in (op.ctx.parents[0], op.output, loss.ctx.parents[1]))
             return "sigmoid_bce", f"d{z} = ({y_hat} − {y}) ⊙ d{graph.name(loss.output)}"
     if op.name == "Softmax" and any(u.name == "Log" for u in users):
+        z, o = graph.name(op.ctx.parents[0]), graph.name(op.output)
+        log = next(u for u in users if u.name == "Log")
+        target = next((p for u in graph.consumers[id(log.output)] if u.name == "Mul"
+                       for p in u.ctx.parents if p is not log.output), None)
+        y = graph.name(target) if target is not None else "y"
+        where = "" if o == "o" else f", o = softmax({z})"
+        return "softmax_ce", f"d{z} = (o − {y}) · d{graph.name(graph.root)}{where}"
+    if op.name == "LogSoftmax" and any(u.name == "NegativeLogLikelihood" for u in users):
         z = graph.name(op.ctx.parents[0])
         return "softmax_ce", f"d{z} = (o − y) · d{graph.name(graph.root)}, o = softmax({z})"
     if op.name == "CrossEntropy":

@@ -70,8 +70,8 @@ def explain(loss: Any, params: Any = None, *, model: Any = None, names: Mapping[
 
     >>> import tinygrad_vn as tg
     >>> w = tg.tensor([[2.0]], requires_grad=True)
-    >>> print(explain((tg.tensor([[3.0]]) @ w).sum()).splitlines()[-1])
-    ∂L/∂w11(1) = x = 3
+    >>> print(explain((tg.tensor([[3.0]]) @ w).sum()).splitlines()[-1].strip())
+    = 1 · 3 = 3
     """
     phrases.check_language(lang)
     if format not in FORMATS:
@@ -700,13 +700,23 @@ def _markdown(lines: list[str]) -> str:
             out.append("")
             continue
         indent = len(line) - len(line.lstrip(" "))
-        body = "".join(text if words else f"`{text.strip()}`" if text.strip() else text
-                       for words, text in _segments(line.strip()))
-        body = body.replace("``", "")
+        number, _, rest = line.strip().partition(". ")
+        lead = f"{number}. " if number.isdigit() else ""
+        body = lead + "".join(text if words else _code_span(text)
+                              for words, text in _segments(rest if lead else line.strip()))
         out.append(("- " if indent >= 6 else "") + ("  " if indent >= 8 else "") + body + "  ")
     if in_chains:
         out.append("```")
     return "\n".join(out) + "\n"
+
+
+def _code_span(text: str) -> str:
+    """A formula as a Markdown code span, the spaces around it kept outside."""
+    core = text.lstrip(" :,;)").rstrip(" :,;(")
+    if not core:
+        return text
+    start = text.index(core)
+    return f"{text[:start]}`{core}`{text[start + len(core):]}"
 
 
 def _latex(lines: list[str]) -> str:
@@ -736,8 +746,9 @@ _LATEX_SYMBOLS = {
 _LATEX_FUNCTIONS = {"ln": r"\ln", "log": r"\log", "max": r"\max", "min": r"\min", "exp": r"\exp", "tanh": r"\tanh",
                     "sin": r"\sin", "cos": r"\cos"}
 _LATEX_TOKEN = re.compile(
-    r"(?P<layer>(?<![^\W_])(?:ŷ|[A-Za-z])(?P<sub>\d*)\((?P<num>\d+)\))"
-    r"|(?P<indexed>(?<![^\W_])(?:ŷ|[A-Za-z])(?P<digits>\d+)(?![\d(]))"
+    r"(?P<layer>(?<![^\W_])(?P<dl>d?)(?:ŷ|[A-Za-z])(?P<sub>\d*)\((?P<num>\d+)\))"
+    r"|(?P<indexed>(?<![^\W_])(?P<di>d?)(?:ŷ|[A-Za-z])(?P<digits>\d+)(?![\d(]))"
+    r"|(?P<gradient>(?<![^\W_])d(?P<of>ℓ|ŷ|[A-Za-z])(?![^\W_]))"
     r"|(?P<word>[^\W\d_]{2,})"
     r"|(?P<char>.)", re.DOTALL)
 
@@ -749,12 +760,19 @@ def _latex_math(text: str) -> str:
     def base(token: str) -> str:
         return r"\hat{y}" if token.startswith("ŷ") else token[0]
 
+    def gradient(d: str) -> str:
+        return r"\mathrm{d}" if d else ""
+
     def convert(match: re.Match[str]) -> str:
         if match.group("layer"):
-            sub = match.group("sub")
-            return base(match.group("layer")) + (f"_{{{sub}}}" if sub else "") + f"^{{({match.group('num')})}}"
+            sub, d = match.group("sub"), match.group("dl")
+            return gradient(d) + "{" + base(match.group("layer")[len(d):]) + (f"_{{{sub}}}" if sub else "") + \
+                f"^{{({match.group('num')})}}}}"
         if match.group("indexed"):
-            return f"{base(match.group('indexed'))}_{{{match.group('digits')}}}"
+            d = match.group("di")
+            return f"{gradient(d)}{{{base(match.group('indexed')[len(d):])}_{{{match.group('digits')}}}}}"
+        if match.group("gradient"):
+            return r"\mathrm{d}" + _LATEX_SYMBOLS.get(match.group("of"), match.group("of"))
         if match.group("word"):
             word = match.group("word")
             if word in _LATEX_FUNCTIONS:

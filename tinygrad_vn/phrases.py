@@ -41,7 +41,8 @@ _EXPLAIN: dict[str, tuple[str, str]] = {
                            "softmax rồi cross-entropy, khi mỗi hàng của y có tổng bằng 1"),
     "explain.fused_ce": ("softmax and cross-entropy collapse to o − y (seed 001); this op computes them fused",
                          "softmax và cross-entropy rút gọn thành o − y (seed 001); phép toán này tính gộp cả hai"),
-    "explain.chains": ("Chain rule for each parameter element (as the notes write it by hand, with the engine's numbers)",
+    "explain.chains": ("Chain rule for each parameter element (as the notes write it by hand, with the engine's "
+                       "numbers)",
                        "Quy tắc chuỗi (chain rule) cho từng phần tử của tham số (như ghi chú tính tay, với số của "
                        "engine)"),
     "explain.no_chains": ("(chains are written out only for parameters of at most {params} elements and other "
@@ -73,7 +74,8 @@ _EXPLAIN: dict[str, tuple[str, str]] = {
     "explain.too_many_paths": ("more than {limit} paths; only the first {limit} are listed",
                                "hơn {limit} đường; chỉ liệt kê {limit} đường đầu tiên"),
     # The English remarks of the ops' docstrings (tinygrad_vn/ops), mapped by their English text.
-    "explain.rule.averaged": ("broadcast back over the averaged axes", "trải (broadcast) lại trên các trục đã lấy trung bình"),
+    "explain.rule.averaged": ("broadcast back over the averaged axes",
+                              "trải (broadcast) lại trên các trục đã lấy trung bình"),
     "explain.rule.summed": ("broadcast back over the summed axes", "trải (broadcast) lại trên các trục đã cộng"),
     "explain.rule.over_axis": ("over axis", "theo trục"),
     "explain.rule.along_axis": ("along axis", "dọc theo trục"),

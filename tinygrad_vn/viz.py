@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import dag
+from . import dag, phrases
 from .autograd import is_freed
 from .rules import rule_of
 
@@ -67,8 +67,7 @@ BACKWARD_EDGE = 'color="#c92a2a" fontcolor="#c92a2a"'
 CLUSTER_STYLE = 'style="rounded,dashed" color="#868e96" fontcolor="#495057" labeljust=r labelloc=b'
 
 
-FREED_NOTE = ("backward() already freed this graph's intermediate values and gradients, so they are not shown; "
-              "draw before backward(), or call backward(retain_graph=True) to keep them")
+FREED_NOTE = phrases.phrase("viz.freed")
 
 
 class FreedValuesWarning(UserWarning):
@@ -81,14 +80,19 @@ class GraphvizNotFoundError(RuntimeError):
 
 def draw(root: Any, mode: str = "forward", *, model: Any = None, names: Mapping[str, Any] | None = None,
          show_values: bool = True, show_grads: bool = True, rankdir: str = "LR", collapse: str | None = None,
-         max_elements: int = 8) -> graphviz.Digraph:
+         max_elements: int = 8, lang: str = "en") -> graphviz.Digraph:
     """The graph behind ``root`` as a ``graphviz.Digraph`` (``mode``: "forward", "backward" or "both").
 
-    ``collapse="module"`` draws each module of ``model`` as one box. See the module docstring for
-    the legend.
-    """
-    import graphviz
+    ``collapse="module"`` draws each module of ``model`` as one box; ``lang="vi"`` writes every word of
+    the picture (titles, rules' remarks, notes) in Vietnamese. The result shows itself inline in
+    Jupyter (``_repr_svg_``, ``_repr_mimebundle_``). See the module docstring for the legend.
 
+    >>> import tinygrad_vn as tg
+    >>> x = tg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    >>> "Σ x theo trục" in draw(x.sum(), lang="vi").source
+    True
+    """
+    phrases.check_language(lang)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if collapse not in (None, "module"):
@@ -96,17 +100,18 @@ def draw(root: Any, mode: str = "forward", *, model: Any = None, names: Mapping[
     graph = dag.build(root, model=model, names=names)
     if graph.released:
         warnings.warn(FREED_NOTE, FreedValuesWarning, stacklevel=2)
-    drawer = _Drawer(graph, show_values, show_grads, collapse == "module", max_elements)
+    drawer = _Drawer(graph, show_values, show_grads, collapse == "module", max_elements, lang)
     pictures = []
     if mode in ("forward", "both"):
-        pictures.append(drawer.forward("f", "Feedforward" if mode == "both" else None))
+        pictures.append(drawer.forward("f", phrases.phrase("viz.feedforward", lang) if mode == "both" else None))
     if mode in ("backward", "both"):
-        pictures.append(drawer.backward("b", "Backpropagation" if mode == "both" else None))
+        pictures.append(drawer.backward("b", phrases.phrase("viz.backpropagation", lang) if mode == "both" else None))
     if rankdir == "LR":  # dot places the first of two unconnected pictures at the bottom when drawing LR
         pictures.reverse()
     body = [line for picture in pictures for line in picture]
-    note = {"label": FREED_NOTE, "labelloc": "t", "fontcolor": "#c92a2a"} if graph.released else {}
-    return graphviz.Digraph(
+    note = {"label": phrases.phrase("viz.freed", lang), "labelloc": "t", "fontcolor": "#c92a2a"} \
+        if graph.released else {}
+    return _drawing_class()(
         "tinygrad_vn", body=body,
         graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35", "fontname": "Helvetica", **note},
         node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.08,0.04", "height": "0.3"},
@@ -146,15 +151,37 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _shape(tensor: Any) -> str:
-    return f"{dag.format_shape(tensor.shape)} {tensor.dtype}"
+def _drawing_class() -> type:
+    """``graphviz.Digraph`` that shows itself in Jupyter as SVG, or as its DOT text when ``dot`` is missing."""
+    import graphviz
+
+    class Drawing(graphviz.Digraph):
+        """A drawn graph: a ``graphviz.Digraph`` that Jupyter shows inline."""
+
+        def _repr_svg_(self) -> str | None:
+            if shutil.which("dot") is None:
+                return None
+            return self.pipe(format="svg").decode("utf-8")
+
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
+            svg = self._repr_svg_()
+            if svg is None:
+                return {"text/plain": f"{INSTALL_GRAPHVIZ}\n\n{self.source}"}
+            return {"image/svg+xml": svg}
+
+    return Drawing
+
+
+def _shape_text(tensor: Any, lang: str) -> str:
+    return dag.format_shape(tensor.shape) if tensor.shape else phrases.phrase("viz.scalar", lang)
 
 
 class _Drawer:
     """Turns a :class:`dag.Graph` into DOT body lines, forward or backward, clustered or collapsed."""
 
     def __init__(self, graph: dag.Graph, show_values: bool, show_grads: bool, collapse: bool,
-                 max_elements: int) -> None:
+                 max_elements: int, lang: str = "en") -> None:
+        self.lang = lang
         self.graph = graph
         self.show_values = show_values
         self.show_grads = show_grads
@@ -255,7 +282,7 @@ class _Drawer:
             if kind == "constant":
                 label = graph.name(tensor)
             else:
-                label = "\n".join([self._title(tensor), _shape(tensor),
+                label = "\n".join([self._title(tensor), f"{_shape_text(tensor, self.lang)} {tensor.dtype}",
                                    *(self._value(tensor.data) if self.show_values and not is_freed(tensor) else [])])
             node = self._group(ids[id(tensor)], module, prefix)
             if node == ids[id(tensor)]:
@@ -263,7 +290,7 @@ class _Drawer:
         for op in graph.ops:
             op_id = self._group(f"{prefix}o{op.position}", op.module, prefix)
             if op_id == f"{prefix}o{op.position}":
-                formula = [f for f in (graph.formula(op),) if f]
+                formula = [f for f in (graph.formula(op, self.lang),) if f]
                 nodes.append((op_id, op.module, f"label={_quote(chr(10).join([op.name, *formula]))} {STYLE['op']}"))
             for k, parent in enumerate(op.ctx.parents):
                 tail = self._group(ids[id(parent)], self.module_of.get(id(parent)), prefix)
@@ -273,12 +300,12 @@ class _Drawer:
 
     def _forward_module_label(self, module: str) -> str:
         graph = self.graph
-        parameters = [f"{d} {dag.format_shape(graph.tensors[graph.position[pid]].shape)}"
+        parameters = [f"{d} {_shape_text(graph.tensors[graph.position[pid]], self.lang)}"
                       for pid, d in graph.parameter_names.items() if dag.module_of_parameter(d) == module]
         outputs = [op.output for op in graph.ops if op.module == module]
         last = outputs[-1]
         return "\n".join([f"{module}: {type(graph.modules[module]).__name__}", *parameters,
-                          f"→ {graph.name(last)} {_shape(last)}"])
+                          f"→ {graph.name(last)} {_shape_text(last, self.lang)} {last.dtype}"])
 
     # ------------------------------------------------------------------ backward
 
@@ -300,7 +327,7 @@ class _Drawer:
             grad = self.grads.get(id(tensor)) if self.show_grads else None
             dotted = graph.parameter_names.get(id(tensor))
             heading = f"d{graph.name(tensor)}" + (f" ({dotted})" if dotted else "")
-            label = "\n".join([heading, dag.format_shape(tensor.shape), *self._value(grad)])
+            label = "\n".join([heading, _shape_text(tensor, self.lang), *self._value(grad)])
             style = STYLE["parameter" if kind == "parameter" else "loss" if kind == "loss" else "gradient"]
             node = self._group(ids[id(tensor)], module, prefix)
             if node == ids[id(tensor)]:
@@ -319,12 +346,12 @@ class _Drawer:
 
     def _rule_lines(self, op: dag.Op) -> list[str]:
         """The op's gradient rule with this graph's names, one line per input that needs a gradient."""
-        rule = rule_of(op.ctx.fn)
+        rule = rule_of(op.ctx.fn, self.lang)
         if rule is None:
-            return ["(no rule stated)"]
+            return [phrases.phrase("viz.no_rule", self.lang)]
         if not rule.inputs:
             return [rule.rule]
-        lines = [self.graph.gradient_equation(op, k) for k, parent in enumerate(op.ctx.parents)
+        lines = [self.graph.gradient_equation(op, k, self.lang) for k, parent in enumerate(op.ctx.parents)
                  if parent.requires_grad and k < len(rule.inputs)]
         collapsed = dag.collapse(self.graph, op)
         return [*lines, f"⇒ {collapsed[1]}"] if collapsed and collapsed[1] else lines
@@ -332,4 +359,6 @@ class _Drawer:
     def _backward_module_label(self, module: str) -> str:
         graph = self.graph
         rules = [line for op in reversed(graph.ops) if op.module == module for line in self._rule_lines(op)]
-        return "\n".join([f"{module}: {type(graph.modules[module]).__name__} (backward)", *rules])
+        heading = phrases.phrase("viz.backward_module", self.lang, module=module,
+                                 kind=type(graph.modules[module]).__name__)
+        return "\n".join([heading, *rules])

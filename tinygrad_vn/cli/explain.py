@@ -16,6 +16,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_example_arguments(parser)
     parser.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the text (default en)")
     parser.add_argument("--precision", type=int, default=3, help="significant digits (default 3)")
+    parser.add_argument("--format", choices=("text", "markdown", "latex"), default="text",
+                        help="text, Markdown, or a LaTeX body for a document with amsmath (default text)")
+    parser.add_argument("--paths", action="store_true",
+                        help="also list every path from the loss to each parameter element, beside .grad")
     parser.set_defaults(func=run)
 
 
@@ -26,5 +30,6 @@ def run(args: argparse.Namespace) -> int:
     from .examples import build_example
 
     example = build_example(args.example, args.layers)
-    print(explain(example.loss, example.model, lang=args.lang, precision=args.precision), end="")
+    print(explain(example.loss, example.model, lang=args.lang, precision=args.precision, paths=args.paths,
+                  format=args.format), end="")
     return 0

@@ -24,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
                         help="TB draws top to bottom, which reads best in a file; LR left to right (default TB)")
     parser.add_argument("--collapse", action="store_true", help="draw each module as one box")
+    parser.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the labels (default en)")
     parser.set_defaults(func=run)
 
 
@@ -37,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     prepare_output_folder(args.out, "--out")
     try:
-        paths = write_graphs(args.example, args.layers, args.format, Path(args.out), args.rankdir, args.collapse)
+        paths = write_graphs(args.example, args.layers, args.format, Path(args.out), args.rankdir, args.collapse,
+                             args.lang)
     except viz.GraphvizNotFoundError as err:
         print(f"tinygrad-vn graph: {err}", file=sys.stderr)
         return 1
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_graphs(example_name: str, layers: str | Sequence[int], fmt: str, out: Path, rankdir: str = "TB",
-                 collapse: bool = False) -> list[Path]:
+                 collapse: bool = False, lang: str = "en") -> list[Path]:
     """Draw an example's forward and backward graphs into ``out``; returns the two paths.
 
     Raises ``viz.GraphvizNotFoundError`` when a picture format is asked for and `dot` is missing.
@@ -56,7 +58,7 @@ def write_graphs(example_name: str, layers: str | Sequence[int], fmt: str, out: 
 
     from .examples import build_example
 
-    options = {"rankdir": rankdir, "collapse": "module" if collapse else None}
+    options = {"rankdir": rankdir, "collapse": "module" if collapse else None, "lang": lang}
     paths = []
     for mode in ("forward", "backward"):
         example = build_example(example_name, layers)
