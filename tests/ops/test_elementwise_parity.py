@@ -297,5 +297,5 @@ def test_graphs_of_the_new_ops_draw_and_explain_with_their_rules() -> None:
     for label in ["Where", "Sin", "Cos", "Minimum", "Rsqrt", "sin x", "cos x"]:
         assert label in dot, label
     text = tg.explain(loss)
-    assert "dx = d(sinx) ⊙ cos x" in text and "dx = −d(cosx) ⊙ sin x" in text
+    assert "dx = d(sin x) ⊙ cos x" in text and "dx = −d(cos x) ⊙ sin x" in text
     assert "Where:" in text and "Rsqrt:" in text
