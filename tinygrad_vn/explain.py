@@ -351,14 +351,15 @@ class _Writer:
                                if size == 1 and output.shape[lead + n] > 1)]
         if not axes:
             return ""
+        grad, name = f"d{self.graph.name(parent)}", self.graph.name(parent)
         if axes == [0] and output.ndim >= 2:
-            where, which = self.say("batch_axis"), self.say("it")
-        elif len(axes) == 1:
+            return self.say("shape_broadcast_batch", grad=grad, shape=self.shape(parent), upstream=upstream, name=name)
+        if len(axes) == 1:
             where, which = self.say("axis", axis=axes[0]), self.say("it")
         else:
             where, which = self.say("axes", axes=", ".join(map(str, axes))), self.say("them")
-        return self.say("shape_broadcast", grad=f"d{self.graph.name(parent)}", shape=self.shape(parent),
-                        axes=where, upstream=upstream, name=self.graph.name(parent), which=which)
+        return self.say("shape_broadcast", grad=grad, shape=self.shape(parent), axes=where, upstream=upstream,
+                        name=name, which=which)
 
     def number_lines(self, step: dag.Step, k: int, grad: np.ndarray) -> list[str]:
         """Input ``k``'s rule with the numbers put in, for small tensors of the ops where that reads well."""

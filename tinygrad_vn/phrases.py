@@ -58,7 +58,10 @@ _EXPLAIN: dict[str, tuple[str, str]] = {
                                 "over {which}",
                                 "{grad} ({shape}) = Σ theo {axes} của {upstream}, vì {name} đã được trải (broadcast) "
                                 "theo {which}"),
-    "explain.batch_axis": ("the batch axis", "trục batch (trục mẫu)"),
+    "explain.shape_broadcast_batch": ("{grad} ({shape}) = Σ over the batch axis of {upstream}, because {name} was "
+                                      "broadcast over it",
+                                      "{grad} ({shape}) = Σ theo trục batch (trục mẫu) của {upstream}, vì {name} đã "
+                                      "được trải (broadcast) theo trục đó"),
     "explain.axis": ("axis {axis}", "trục {axis}"),
     "explain.axes": ("axes {axes}", "các trục {axes}"),
     "explain.it": ("it", "trục đó"),
