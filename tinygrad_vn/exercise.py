@@ -847,8 +847,8 @@ def _mark(sheet: Worksheet, rights: dict[int, np.ndarray], answers: dict[int, An
     lang, precision = sheet.lang, sheet.precision
     kind = phrase(f"worksheet.kind.{sheet.kind}", lang)
     name = sheet.example or phrase("worksheet.your_network", lang)
-    lines = [phrase("worksheet.marking", lang, example=name, variant=sheet.variant(), count=len(sheet.blanks), kind=kind,
-                    relative=_percent(tolerance), absolute=dag.format_number(absolute, precision))]
+    lines = [phrase("worksheet.marking", lang, example=name, variant=sheet.variant(), count=len(sheet.blanks),
+                    kind=kind, relative=_percent(tolerance), absolute=dag.format_number(absolute, precision))]
     last = len(sheet.blanks)
     ignored = sorted(n for n in answers if not 1 <= n <= last)
     for n in ignored:
