@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -269,3 +271,24 @@ def test_refuses_big_graphs_and_bad_settings():
         tg.exercise("seed999")
     with pytest.raises(ValueError, match="tolerance must be a finite number"):
         tg.check_answers("seed000", {}, tolerance=float("nan"))
+
+
+@needs_dot
+def test_the_readmes_worksheet_example_runs(tmp_path, monkeypatch, capsys):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"### Worksheets\n(.*?)\n## ", readme, re.S).group(1)
+    commands = re.search(r"```bash\n(.*?)```", section, re.S).group(1).strip().splitlines()
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    assert main(commands[0].split()[1:]) == 0
+    key = json.loads((tmp_path / "sheets" / "student7" / "answer_key.json").read_text(encoding="utf-8"))
+    (tmp_path / "answers.txt").write_text(key_lines(key), encoding="utf-8")
+    assert main(commands[1].split()[1:]) == 0
+    model = seeds.seed000_network()
+    loss = F.binary_cross_entropy(model(tg.tensor([[0.5]], dtype="float64", name="x")),
+                                  tg.tensor([[0.5]], dtype="float64", name="y"))
+    (tmp_path / "answers.txt").write_text(key_lines(tg.exercise(loss, model=model, seed=3).key()), encoding="utf-8")
+    capsys.readouterr()
+    exec(compile(code, "README.md", "exec"), {"tg": tg, "loss": loss, "model": model})
+    assert phrase("worksheet.all_right") in capsys.readouterr().out
+    assert (tmp_path / "sheet" / "worksheet.html").is_file()
