@@ -475,7 +475,7 @@ def _resolve(loss_or_example: Any, model: Any, layers: Any) -> tuple[Any, Any, s
         built = build_example(loss_or_example, sizes if sizes is not None else DEFAULT_LAYERS)
         return built.loss, built.model, loss_or_example, sizes
     if hasattr(loss_or_example, "loss") and hasattr(loss_or_example, "model"):
-        return loss_or_example.loss, model or loss_or_example.model, None, None
+        return loss_or_example.loss, model if model is not None else loss_or_example.model, None, None
     if not hasattr(loss_or_example, "_ctx"):
         raise TypeError(f"exercise needs a loss Tensor or an example name, got {type(loss_or_example).__name__}")
     return loss_or_example, model, None, None

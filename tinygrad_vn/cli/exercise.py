@@ -50,8 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("--key", metavar="FILE", help=words("key"))
     check.add_argument("--blank", choices=BLANK_KINDS, help=words("check_blank"))
     check.add_argument("--seed", type=non_negative_int, help=words("check_seed"))
-    check.add_argument("--tolerance", type=non_negative_float, default=0.01, help=words("tolerance"))
-    check.add_argument("--absolute", type=non_negative_float, default=0.001, help=words("absolute"))
+    check.add_argument("--tolerance", type=non_negative_float, default=0.01, metavar="T",
+                       help=words("tolerance"))
+    check.add_argument("--absolute", type=non_negative_float, default=0.001, metavar="A",
+                       help=words("absolute"))
     check.add_argument("--lang", choices=("en", "vi"), default="en", help=words("lang"))
     check.add_argument("--precision", type=positive_int, default=3, help=words("precision"))
     check.set_defaults(func=run_check)
