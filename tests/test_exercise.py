@@ -58,7 +58,7 @@ def test_the_keys_answers_are_all_right_and_one_wrong_gradient_is_marked_with_it
     number, step = step_using(sheet, sheet.targets[wrong.number])
     for line in describe_step(sheet.graph, step, number):
         assert f"    {line}\n" in report
-    assert "dW(2) = A(1)ᵀ · d(A(1)·W(2))" in report
+    assert "dW(2) = A(1)ᵀ · " in report
     assert report.count(": right") == 18
 
 

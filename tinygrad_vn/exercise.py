@@ -350,8 +350,8 @@ td.box {{ width: 40%; height: 2.4em; }}
         """The lines that give blank ``number``'s right value: its op's formula with the numbers, or its
         backward step(s) as :func:`tinygrad_vn.explain.describe_step` writes them.
 
-        >>> exercise("seed000", "values").chain(1)[-1]
-        '(x·W(1)) = [[0.25, 0.5]]'
+        >>> exercise("seed000", "values").chain(2)[-1]
+        'Z(1) = [[0.25, 0.5]]'
         """
         if number not in self.targets:
             raise KeyError(f"this sheet has no blank [{number}]")
