@@ -12,6 +12,7 @@ from . import autograd, data, func, functional, nn, optim, utils, viz
 from .autograd import Context, Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend, set_backend
 from .compile import CompiledStep, compile
+from .exercise import check_answers, exercise
 from .explain import explain, paths
 from .factories import (
     arange,
@@ -146,6 +147,7 @@ __all__ = [
     "broadcast_to",
     "cat",
     "ceil",
+    "check_answers",
     "compile",
     "concatenate",
     "cos",
@@ -155,6 +157,7 @@ __all__ = [
     "einsum",
     "enable_grad",
     "eq",
+    "exercise",
     "exp",
     "explain",
     "expm1",

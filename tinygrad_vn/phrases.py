@@ -193,6 +193,142 @@ _ANIMATION: dict[str, tuple[str, str]] = {
 }
 
 _WORKSHEETS: dict[str, tuple[str, str]] = {
+    # the sheet
+    "worksheet.title.gradients": ("Worksheet: the backward pass of {example} ({variant})",
+                                  "Phiếu bài tập: lan truyền ngược của {example} ({variant})"),
+    "worksheet.title.values": ("Worksheet: the forward pass of {example} ({variant})",
+                               "Phiếu bài tập: lan truyền xuôi của {example} ({variant})"),
+    "worksheet.title.both": ("Worksheet: the forward and backward passes of {example} ({variant})",
+                             "Phiếu bài tập: lan truyền xuôi và lan truyền ngược của {example} ({variant})"),
+    "worksheet.variant": ("variant {seed}", "đề số {seed}"),
+    "worksheet.own_numbers": ("the notes' own numbers", "số liệu của bài giảng"),
+    "worksheet.your_network": ("your network", "mạng của em"),
+    "worksheet.feedforward": ("Feedforward", "Lan truyền xuôi"),
+    "worksheet.backpropagation": ("Backpropagation", "Lan truyền ngược"),
+    "worksheet.student": ("Name", "Họ và tên"),
+    "worksheet.class": ("Class", "Lớp"),
+    "worksheet.instructions.values": (
+        "Work forward from the given numbers and compute the value of every tensor marked [1], [2], … in the "
+        "graph. Write each answer in its box; a tensor of several elements as a list, row after row.",
+        "Tính xuôi từ các số liệu cho trước để tìm giá trị của mọi tensor được đánh dấu [1], [2], … trên đồ thị. "
+        "Ghi mỗi đáp số vào ô của nó; tensor có nhiều phần tử thì ghi thành một danh sách, lần lượt từng hàng."),
+    "worksheet.instructions.gradients": (
+        "The forward values are given. Work backward from the loss, where d{loss} = 1, and compute every "
+        "gradient marked [1], [2], … in the graph; dX = ∂{loss}/∂X has the shape of X. Write each answer in "
+        "its box; a tensor of several elements as a list, row after row.",
+        "Các giá trị lan truyền xuôi đã cho sẵn. Tính ngược từ hàm mất mát, với d{loss} = 1, để tìm mọi đạo "
+        "hàm được đánh dấu [1], [2], … trên đồ thị; dX = ∂{loss}/∂X có cùng kích thước với X. Ghi mỗi đáp số "
+        "vào ô của nó; tensor có nhiều phần tử thì ghi thành một danh sách, lần lượt từng hàng."),
+    "worksheet.instructions.both": (
+        "First work forward from the given numbers to the value of every tensor marked with a blank, then "
+        "backward from the loss, where d{loss} = 1, to every gradient marked with one; dX = ∂{loss}/∂X has the "
+        "shape of X. Write each answer in its box; a tensor of several elements as a list, row after row.",
+        "Trước hết tính xuôi từ các số liệu cho trước để tìm giá trị của mọi tensor có ô trống, sau đó tính "
+        "ngược từ hàm mất mát, với d{loss} = 1, để tìm mọi đạo hàm có ô trống; dX = ∂{loss}/∂X có cùng kích "
+        "thước với X. Ghi mỗi đáp số vào ô của nó; tensor có nhiều phần tử thì ghi thành một danh sách, lần "
+        "lượt từng hàng."),
+    "worksheet.rounding": (
+        "Keep three significant digits: an answer within {relative} of the right value, give or take "
+        "{absolute}, counts as right.",
+        "Giữ ba chữ số có nghĩa: đáp số lệch so với giá trị đúng không quá {relative}, cộng thêm sai số "
+        "{absolute}, được tính là đúng."),
+    "worksheet.given": ("Given numbers", "Số liệu cho trước"),
+    "worksheet.blanks": ("Blanks to fill in", "Các ô cần điền"),
+    "worksheet.number": ("Blank", "Ô"),
+    "worksheet.quantity": ("What to compute", "Đại lượng cần tính"),
+    "worksheet.shape": ("Shape", "Kích thước"),
+    "worksheet.answer": ("Your answer", "Đáp số của em"),
+    "worksheet.tensor": ("Tensor", "Tensor"),
+    "worksheet.value": ("Value", "Giá trị"),
+    "worksheet.scalar": ("scalar", "vô hướng"),
+    "worksheet.value_of": ("the value of {tensor}", "giá trị của {tensor}"),
+    "worksheet.gradient_of": ("the gradient d{tensor} = ∂{loss}/∂{tensor}", "đạo hàm d{tensor} = ∂{loss}/∂{tensor}"),
+    "worksheet.answers_file": (
+        "To have it marked, write the answers in a text file, one line per blank, like 3 = 0.367 or "
+        "5 = [0.206, 0.228].",
+        "Để chấm bài, ghi đáp số vào một tệp văn bản, mỗi ô một dòng, ví dụ 3 = 0.367 hoặc 5 = [0.206; 0.228]."),
+    "worksheet.how_to_check": ("To mark it: {command}", "Lệnh chấm bài: {command}"),
+    # the marking
+    "worksheet.marking": (
+        "Marking {example} ({variant}): {count} blanks, {kind}; right within {relative} of the value, give or "
+        "take {absolute}",
+        "Chấm bài {example} ({variant}): {count} ô, {kind}; đúng khi lệch không quá {relative} so với giá trị "
+        "đúng, cộng thêm sai số {absolute}"),
+    "worksheet.kind.gradients": ("gradients", "đạo hàm"),
+    "worksheet.kind.values": ("values", "giá trị"),
+    "worksheet.kind.both": ("values and gradients", "giá trị và đạo hàm"),
+    "worksheet.mark.right": ("right", "đúng"),
+    "worksheet.mark.wrong": ("wrong", "sai"),
+    "worksheet.mark.unanswered": ("unanswered", "chưa trả lời"),
+    "worksheet.mark.unreadable": ("could not be read", "không đọc được"),
+    "worksheet.you_wrote": ("you wrote {answer}, the right value is {value}",
+                            "em ghi {answer}, giá trị đúng là {value}"),
+    "worksheet.size_mismatch": ("you wrote {given} numbers where {expected} are asked; the right value is {value}",
+                                "em ghi {given} số trong khi ô này cần {expected} số; giá trị đúng là {value}"),
+    "worksheet.unreadable_text": ("{text} is not a number or a list of numbers",
+                                  "{text} không phải là một số hay một danh sách số"),
+    "worksheet.not_finite": ("{text} is not a finite number", "{text} không phải là một số hữu hạn"),
+    "worksheet.unknown_blank": ("the answer to [{number}] was left aside: this sheet has blanks [1] to [{last}]",
+                                "đã bỏ qua đáp số cho ô [{number}]: phiếu này chỉ có các ô từ [1] đến [{last}]"),
+    "worksheet.how_to_get_it": ("How to get the right value:", "Cách tính ra giá trị đúng:"),
+    "worksheet.with_inputs": ("with {inputs}", "với {inputs}"),
+    "worksheet.starts_from": ("this step starts from {gradient} = {value}",
+                              "bước này bắt đầu từ {gradient} = {value}"),
+    "worksheet.starts_from_blank": ("this step starts from {gradient} = {value}, blank [{number}]",
+                                    "bước này bắt đầu từ {gradient} = {value}, ô [{number}]"),
+    "worksheet.sum_of_steps": ("{gradient} adds up what these {count} steps send back: {gradient} = {total}",
+                               "{gradient} là tổng những gì {count} bước trên truyền về: {gradient} = {total}"),
+    "worksheet.score": ("Score: {right} of {total} right ({wrong} wrong, {unanswered} unanswered, "
+                        "{unreadable} unreadable)",
+                        "Kết quả: đúng {right} trên {total} ô ({wrong} sai, {unanswered} chưa trả lời, "
+                        "{unreadable} không đọc được)"),
+    "worksheet.all_right": ("All right. Well done!", "Đúng hết. Giỏi lắm!"),
+    # the commands' help
+    "worksheet.help.exercise": ("write a worksheet with numbered blanks, and its answer key",
+                                "tạo phiếu bài tập có các ô trống đánh số, kèm đáp án"),
+    "worksheet.help.exercise_description": (
+        "Write an example's graph with numbered blanks [1], [2], … in place of its values or gradients: as "
+        "worksheet.FORMAT (graphviz), as a printable page worksheet.html, and the answer key answer_key.json, "
+        "into --out.",
+        "Vẽ đồ thị của một ví dụ với các ô trống đánh số [1], [2], … thay cho giá trị hoặc đạo hàm: thành tệp "
+        "worksheet.FORMAT (graphviz), trang in được worksheet.html và đáp án answer_key.json, trong thư mục --out."),
+    "worksheet.help.blank": ("what the blanks stand for: gradients (default), values or both",
+                             "các ô trống thay cho gì: gradients (đạo hàm, mặc định), values (giá trị) "
+                             "hay both (cả hai)"),
+    "worksheet.help.out": ("folder to write into (default: the current one)",
+                           "thư mục để ghi tệp (mặc định: thư mục hiện tại)"),
+    "worksheet.help.seed": ("a student's variant: other inputs, weights and targets for the same network, drawn "
+                            "from this number; 0 keeps the example's own numbers (default 0)",
+                            "đề riêng cho từng học sinh: đầu vào, trọng số và nhãn khác cho cùng một mạng, sinh "
+                            "từ số này; 0 giữ nguyên số liệu của ví dụ (mặc định 0)"),
+    "worksheet.help.lang": ("language of the text (default en)", "ngôn ngữ của văn bản (mặc định en)"),
+    "worksheet.help.format": ("picture format (default svg)", "định dạng hình vẽ (mặc định svg)"),
+    "worksheet.help.precision": ("significant digits of the numbers shown (default 3)",
+                                 "số chữ số có nghĩa của các số hiển thị (mặc định 3)"),
+    "worksheet.help.check": ("mark a worksheet's answers, showing how to get each wrong one",
+                             "chấm đáp số của phiếu bài tập, chỉ cách tính lại từng ô sai"),
+    "worksheet.help.check_description": (
+        "Mark each blank right or wrong, print the score and, for each wrong one, the step that gives the right "
+        "value. The key is worked out again from the example, --blank and --seed (or read from --key). Exit "
+        "status 0 when every blank is right, 1 when some are wrong or unanswered, or on an error.",
+        "Chấm từng ô đúng hay sai, in kết quả và, với mỗi ô sai, bước tính ra giá trị đúng. Đáp án được tính lại "
+        "từ ví dụ, --blank và --seed (hoặc đọc từ --key). Mã thoát 0 khi mọi ô đều đúng, 1 khi có ô sai hoặc "
+        "chưa trả lời, hay khi có lỗi."),
+    "worksheet.help.answers": ("the answers: a JSON object or lines like 3 = 0.367 and 5 = [0.206, 0.228]",
+                               "tệp đáp số: một đối tượng JSON hoặc các dòng như 3 = 0.367 và 5 = [0.206; 0.228]"),
+    "worksheet.help.key": ("an answer key written by exercise, used instead of working it out again",
+                           "tệp đáp án do lệnh exercise ghi, dùng thay cho việc tính lại"),
+    "worksheet.help.check_blank": ("the sheet's blanks, as given to exercise (default gradients, or the key's)",
+                                   "loại ô trống của phiếu, như khi gọi exercise (mặc định gradients, "
+                                   "hoặc theo đáp án)"),
+    "worksheet.help.check_seed": ("the sheet's variant, as given to exercise (default 0, or the key's)",
+                                  "số đề của phiếu, như khi gọi exercise (mặc định 0, hoặc theo đáp án)"),
+    "worksheet.help.tolerance": ("relative tolerance: an answer a is right when |a − v| ≤ T·|v| + A for the "
+                                 "right value v (default 0.01)",
+                                 "sai số tương đối: đáp số a đúng khi |a − v| ≤ T·|v| + A với giá trị đúng v "
+                                 "(mặc định 0.01)"),
+    "worksheet.help.absolute": ("absolute tolerance A of that test (default 0.001)",
+                                "sai số tuyệt đối A trong phép so sánh đó (mặc định 0.001)"),
 }
 
 _ANOMALY: dict[str, tuple[str, str]] = {
