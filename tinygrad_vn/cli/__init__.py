@@ -15,6 +15,7 @@ import importlib
 from ._user_errors import run_reporting_errors
 
 SUBCOMMANDS = ("demo", "graph", "explain", "train", "eval", "warmup", "bench")
+SUBCOMMANDS += ("animate",)
 
 
 def build_parser() -> argparse.ArgumentParser:
