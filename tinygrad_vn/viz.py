@@ -333,3 +333,10 @@ class _Drawer:
         graph = self.graph
         rules = [line for op in reversed(graph.ops) if op.module == module for line in self._rule_lines(op)]
         return "\n".join([f"{module}: {type(graph.modules[module]).__name__} (backward)", *rules])
+
+
+def animate(root: Any, path: str | Path = "backprop.html", **options: Any) -> list[str]:
+    """Backward step by step as a page, PNG frames or a GIF: see :func:`tinygrad_vn.animate.animate`."""
+    from .animate import animate as write_animation
+
+    return write_animation(root, path, **options)
