@@ -100,7 +100,7 @@ class _Edge:
 class Animation:
     """The frames of one backward pass, and the drawings that show them (see the module docstring).
 
-    Build one with :func:`build`; write it with :meth:`html`, :meth:`write_png` or :meth:`write_gif`.
+    Build one with :func:`build`; :func:`animate` writes it. ``frames`` are its frames in order.
     """
 
     def __init__(self, graph: dag.Graph, steps: list[dag.Step], *, lang: str, precision: int, collapse: bool,
@@ -124,7 +124,13 @@ class Animation:
 
     @property
     def frame_count(self) -> int:
-        """The number of frames: one per backward step, plus frame 0 (the seed)."""
+        """The number of frames: one per backward step, plus frame 0 (the seed).
+
+        >>> import tinygrad_vn as tg
+        >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> build((x * x).sum()).frame_count
+        3
+        """
         return len(self.frames)
 
     # ------------------------------------------------------------------ what each frame shows
@@ -261,6 +267,11 @@ class Animation:
 
         ``sizes`` (inches, from a first layout) fixes each node's size so that every frame's picture
         has the same layout. Needs no graphviz program.
+
+        >>> import tinygrad_vn as tg
+        >>> x = tg.tensor([2.0], requires_grad=True)
+        >>> print(build((x * 3).sum()).dot(1).splitlines()[0])
+        digraph backprop {
         """
         graph, drawer = self.graph, self.drawer
         nodes: list[tuple[str, str | None, str]] = []
@@ -329,7 +340,7 @@ class Animation:
                 f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" VALIGN="TOP"><B>{_html_label_text(shown.title)}</B>'
                 f'<BR ALIGN="LEFT"/>{rows}</TD></TR></TABLE>>')
 
-    def forward_dot(self) -> str:
+    def _forward_dot(self) -> str:
         """The DOT text of the forward picture with values, in this animation's language."""
         scalar = phrase("animate.scalar", self.lang)
         body = [line.replace("\\nscalar ", f"\\n{scalar} ") for line in self.drawer.forward("f", None)]
@@ -342,7 +353,7 @@ class Animation:
 
     # ------------------------------------------------------------------ writing
 
-    def html(self) -> str:
+    def _page(self) -> str:
         """The self-contained page: inline SVG, style and script, no address outside it. Needs ``dot``."""
         lang = self.lang
         data = {
@@ -362,7 +373,7 @@ class Animation:
         return PAGE.format(
             lang=lang, **words, last=len(self.steps),
             backward_svg=_inline_svg(_run_dot(self.dot(), "svg").decode("utf-8"), ""),
-            forward_svg=_inline_svg(_run_dot(self.forward_dot(), "svg").decode("utf-8"), "fwd-"),
+            forward_svg=_inline_svg(_run_dot(self._forward_dot(), "svg").decode("utf-8"), "fwd-"),
             data=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
             style=STYLE_SHEET, script=SCRIPT)
 
@@ -370,23 +381,23 @@ class Animation:
         """The forward picture's node for a backward op node (``bo3`` → ``fo3``, ``bm1`` → ``fm1``)."""
         return "f" + backward_node[1:]
 
-    def write_html(self, path: str | Path) -> str:
+    def _write_html(self, path: str | Path) -> str:
         """Write :meth:`html` to ``path`` and return the path written."""
-        page = self.html()
+        page = self._page()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(page, encoding="utf-8")
         return str(path)
 
-    def png_frames(self) -> list[bytes]:
+    def _png_frames(self) -> list[bytes]:
         """Every frame as PNG bytes, all laid out alike (node sizes fixed from one first layout)."""
         sizes = _node_sizes(_run_dot(self.dot(), "plain").decode("utf-8"))
         return [_run_dot(self.dot(n, sizes), "png", dpi=PNG_DPI) for n in range(self.frame_count)]
 
-    def write_png(self, path: str | Path) -> list[str]:
+    def _write_png(self, path: str | Path) -> list[str]:
         """Write the frames as ``STEM_000.png``, ``STEM_001.png``, ... beside ``path``; return their paths."""
         path = Path(path)
-        pictures = self.png_frames()
+        pictures = self._png_frames()
         digits = max(3, len(str(len(pictures) - 1)))
         path.parent.mkdir(parents=True, exist_ok=True)
         written = []
@@ -396,7 +407,7 @@ class Animation:
             written.append(str(frame_path))
         return written
 
-    def write_gif(self, path: str | Path) -> str:
+    def _write_gif(self, path: str | Path) -> str:
         """Write the frames as one looping GIF, ``delay_ms`` per frame (the last one shown three times as long)."""
         try:
             from PIL import Image
@@ -404,7 +415,7 @@ class Animation:
             raise PillowNotFoundError(INSTALL_PILLOW) from None
         import io
 
-        images = [Image.open(io.BytesIO(picture)).convert("RGB") for picture in self.png_frames()]
+        images = [Image.open(io.BytesIO(picture)).convert("RGB") for picture in self._png_frames()]
         width = max(image.width for image in images)
         height = max(image.height for image in images)
         canvases = []
@@ -453,8 +464,8 @@ def build(loss: Any, *, model: Any = None, names: Mapping[str, Any] | None = Non
     if len(graph.ops) > MAX_OPS and collapse is None:
         if model is None:
             raise ValueError(f"the graph has {len(graph.ops)} ops, more than the {MAX_OPS} an animation draws one "
-                             "by one: pass model= (the Module that made it) so that each module is drawn as one "
-                             "box, or animate a smaller piece (on the command line: --collapse)")
+                             "by one: pass model= (the Module that made it) and each module is drawn as one box "
+                             "(collapse='module'), or animate a smaller piece")
         collapse = "module"
     steps, _ = dag.run_backward(graph)
     animation = Animation(graph, steps, lang=lang, precision=precision, collapse=collapse == "module",
@@ -495,10 +506,10 @@ def animate(loss: Any, path: str | Path = "backprop.html", *, format: str | None
         raise viz.GraphvizNotFoundError(viz.INSTALL_GRAPHVIZ)
     animation = build(loss, **options)
     if format == "html":
-        return [animation.write_html(path)]
+        return [animation._write_html(path)]
     if format == "png":
-        return animation.write_png(path)
-    return [animation.write_gif(path)]
+        return animation._write_png(path)
+    return [animation._write_gif(path)]
 
 
 def _require_pillow() -> None:
@@ -626,7 +637,10 @@ SCRIPT = """
     document.body.setAttribute("data-frame", String(frame));
     slider.value = String(frame);
     counter.textContent = frame + " / " + last;
-    ops.forEach(function (op) { classify(op[0], op[1], frame); classify(op[2], op[1], frame); });
+    ops.forEach(function (op) {
+      classify(op[0], op[1], frame);
+      if (op[2]) { op[2].classList.toggle("current", op[1].indexOf(frame) >= 0); }
+    });
     edges.forEach(function (edge) { classify(edge[0], edge[1], frame); });
     gradients.forEach(function (gradient) { if (gradient[0]) { fill(gradient[0], gradient[1], frame); } });
     titleBox.textContent = data.frames[frame].title;
