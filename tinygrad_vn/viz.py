@@ -362,3 +362,10 @@ class _Drawer:
         heading = phrases.phrase("viz.backward_module", self.lang, module=module,
                                  kind=type(graph.modules[module]).__name__)
         return "\n".join([heading, *rules])
+
+
+def animate(root: Any, path: str | Path = "backprop.html", **options: Any) -> list[str]:
+    """Backward step by step as a page, PNG frames or a GIF: see :func:`tinygrad_vn.animate.animate`."""
+    from .animate import animate as write_animation
+
+    return write_animation(root, path, **options)
