@@ -7,8 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["tinygrad_vn.autograd", "tinygrad_vn.func", "tinygrad_vn.nn.module", "tinygrad_vn.phrases",
-           "tinygrad_vn.tensor"]
+MODULES = ["tinygrad_vn.anomaly", "tinygrad_vn.autograd", "tinygrad_vn.func", "tinygrad_vn.nn.module",
+           "tinygrad_vn.phrases", "tinygrad_vn.tensor"]
 
 
 @pytest.mark.parametrize("name", MODULES)
