@@ -325,3 +325,13 @@ def test_the_environment_switches_the_mode_on_and_chooses_the_language(tmp_path)
     assert done.returncode == 0 and "not reached" in done.stdout
     with pytest.raises(ValueError, match="TINYGRAD_VN_ANOMALY='maybe'"):
         enable_from_environment({"TINYGRAD_VN_ANOMALY": "maybe"})
+
+
+def test_the_readme_example_prints_what_the_readme_shows(tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"### When a loss turns NaN\n\n```python\n(.*?)```\n\n```text\n(.*?)```", readme, re.S)
+    code, shown = section.groups()
+    (tmp_path / "nan_example.py").write_text(code)
+    done = subprocess.run([sys.executable, "nan_example.py"], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120)
+    assert f"tinygrad_vn.anomaly.AnomalyError: {shown.strip()}" in done.stderr
