@@ -207,6 +207,11 @@ def hazard_of(ctx: Context, consumers: Sequence[Any] = ()) -> Hazard | None:
 
     ``consumers`` are the contexts of the ops that use its output (``lint`` knows them; the forward
     check does not, which only matters for an ``exp`` that is summed or divided afterwards).
+
+    >>> import tinygrad_vn as tg
+    >>> h = tg.tensor([1.0, -2.0], requires_grad=True)
+    >>> hazard_of((h / h.relu().sum())._ctx)
+    Hazard(rule='division_by_zero', operand=..., source='ReLU → Sum')
     """
     name, parents = ctx.name, ctx.parents
     if name in _LOGS:
@@ -254,7 +259,7 @@ def _number(value: float) -> str:
 
 
 def _describe_values(role: str, array: Any, lang: str) -> str:
-    """``input 0 (2×3): min 0, max 1, already held NaN in 2 places`` for one array."""
+    """``input 0 (2×3): min 0, max 1, already held NaN at 2 position(s)`` for one array."""
     from .dag import format_shape
 
     array = np.asarray(array)
@@ -312,14 +317,14 @@ def _explanation(ctx: Context, arrays: Sequence[Any], hazard: Hazard | None, ove
         return "from_outside", phrase("anomaly.from_outside.why", lang), phrase("anomaly.from_outside.fix", lang)
     if hazard is not None and hazard.rule in ("log_softmax", "log_sigmoid", "bce_sigmoid"):
         return hazard.rule, phrase(f"anomaly.{hazard.rule}.why", lang), phrase(f"anomaly.{hazard.rule}.fix", lang)
-    if name == "Exp" and overflowed:
+    if name == "Exp" and overflowed and arrays:
         high = np.nanmax(arrays[0]) if np.asarray(arrays[0]).size else 0.0
         dtype = np.asarray(arrays[0]).dtype if _is_float(arrays[0]) else np.dtype(np.float32)
         limit = _number(float(np.log(_largest(dtype))))
         return ("exp_overflow", phrase("anomaly.exp_overflow.why", lang, high=_number(high), dtype=dtype.name,
                                        limit=limit), phrase("anomaly.exp_fix", lang))
     zero_at = {**_DIVISIONS, "Log": 0, "Log2": 0, "Sqrt": 0}  # op -> the input whose zeros break it
-    if name in zero_at:
+    if name in zero_at and len(arrays) > zero_at[name]:
         operand = np.asarray(arrays[zero_at[name]])
         zeros = int((operand == 0).sum())
         negatives = int((operand < 0).sum()) if operand.dtype.kind != "c" else 0
@@ -365,6 +370,9 @@ class AnomalyError(FloatingPointError, RuntimeError):
                  fix: str | None) -> None:
         super().__init__("\n".join(lines))
         self.lines, self.op, self.phase, self.where, self.rule, self.fix = lines, op, phase, where, rule, fix
+
+    def __reduce__(self) -> tuple[Any, ...]:  # so that it crosses process boundaries whole
+        return type(self), (self.lines, self.op, self.phase, self.where, self.rule, self.fix)
 
     @property
     def summary(self) -> str:
