@@ -9,6 +9,8 @@ out the backprop equations the engine applied.
 """
 
 from . import autograd, data, func, functional, nn, optim, utils, viz
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, lint, set_detect_anomaly
+from .anomaly import enable_from_environment as _anomaly_from_environment
 from .autograd import Context, Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend, set_backend
 from .compile import CompiledStep, compile
@@ -127,7 +129,10 @@ bool = bool_
 
 __version__ = "0.1.0"
 
+_anomaly_from_environment()  # TINYGRAD_VN_ANOMALY=1 turns anomaly mode on for the whole process
+
 __all__ = [
+    "AnomalyError",
     "CheckpointError",
     "CompiledStep",
     "Context",
@@ -153,6 +158,7 @@ __all__ = [
     "cos",
     "cumsum",
     "data",
+    "detect_anomaly",
     "device",
     "einsum",
     "enable_grad",
@@ -182,9 +188,11 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "le",
     "linspace",
+    "lint",
     "load",
     "log",
     "log1p",
@@ -222,6 +230,7 @@ __all__ = [
     "rsqrt",
     "save",
     "set_backend",
+    "set_detect_anomaly",
     "set_grad_enabled",
     "set_num_threads",
     "sign",

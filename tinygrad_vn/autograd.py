@@ -23,6 +23,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from .anomaly import detect_anomaly as detect_anomaly
+from .anomaly import is_anomaly_enabled as is_anomaly_enabled
+from .anomaly import set_detect_anomaly as set_detect_anomaly
+
 
 class _GradMode(threading.local):
     """This thread's recording mode, and the stack of modes that open ``no_grad`` blocks will restore."""
@@ -196,6 +200,7 @@ def bump_version(tensor: Any, replaced: np.ndarray | None = None) -> None:
 
 
 _REBASED = [False]  # set once any tracked in-place op has moved a tensor onto a new node
+_anomaly: Any = None  # while anomaly mode is on, what runs each op's forward and backward (see anomaly.py)
 
 
 class Tracer:
@@ -295,6 +300,7 @@ class Context:
     released = False
     epoch = 0  # the count of tensor changes when the op was recorded (see ``bump_version``)
     inplace = False  # an in-place op: parents[0] is the node its tensor held before the change
+    anomaly_where = None  # in anomaly mode: the user's file and line that applied the op (anomaly.Location)
 
     def __init__(self, fn: type[Function], parents: tuple[Any, ...], attrs: dict[str, Any]) -> None:
         self.fn = fn
@@ -351,7 +357,10 @@ class Function:
                 ctx.needs_input_grad = needs
                 ctx.epoch = _MUTATIONS[0]
                 recorded = ctx
-        out = cls.forward(ctx, *[t._data for t in tensors], **attrs)
+        if _anomaly is None:
+            out = cls.forward(ctx, *[t._data for t in tensors], **attrs)
+        else:
+            out = _anomaly.forward(cls, ctx, tensors, attrs)
         result = tensor_type._from_op(out, recorded)
         if cls.view and np.may_share_memory(result._data, tensors[0]._data):
             result._vc = version_of(tensors[0])
@@ -435,6 +444,7 @@ def walk_backward(root: Any, seed: np.ndarray, order: list[Any], retain_graph: b
     if accumulate is None:
         accumulate = _accumulate_into_grad
     hooked = _TENSOR_HOOKS  # empty (false) unless some tensor has a gradient hook
+    anomaly = _anomaly
     for tensor in reversed(order):
         g = grads.pop(id(tensor), None)
         if g is None:
@@ -453,7 +463,7 @@ def walk_backward(root: Any, seed: np.ndarray, order: list[Any], retain_graph: b
                 "backward() if you need to call it again.")
         if ctx.epoch != _MUTATIONS[0]:
             check_saved_versions(tensor, ctx)
-        input_grads = ctx.fn.backward(ctx, g)
+        input_grads = ctx.fn.backward(ctx, g) if anomaly is None else anomaly.backward(ctx, g)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         if len(input_grads) != len(ctx.parents):

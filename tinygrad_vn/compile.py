@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from . import factories
+from .anomaly import is_anomaly_enabled
 from .autograd import Context, Function, Tracer, is_grad_enabled, tracing
 from .codegen import array_of, generate
 from .tensor import Tensor
@@ -72,6 +73,8 @@ class CompiledStep:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if is_anomaly_enabled():  # a replay runs kernels, not ops: run the step eagerly, where each op is checked
+            return self.fn(*args, **kwargs)
         key = (tuple([_signature(a, i) for i, a in enumerate(args)]),
                tuple(sorted([(name, _signature(a, name)) for name, a in kwargs.items()])) if kwargs else (),
                is_grad_enabled())
@@ -134,7 +137,8 @@ def compile(fn: Callable[..., Any] | None = None, *, max_programs: int = DEFAULT
     Returned tensors hold this call's values, detached: op results, inputs, parameters and their
     ``.grad`` (copies of those two, which later calls update). Parameters, modules and optimizers
     are reached through the closure, as above. ``tg.randn``/``tg.rand`` inside the step draw fresh
-    numbers on each call; other random draws are refused when the step is recorded.
+    numbers on each call; other random draws are refused when the step is recorded. In anomaly mode
+    (``tg.detect_anomaly()``) each call runs ``fn`` eagerly, so that every op is checked.
     """
     if fn is None:
         return functools.partial(CompiledStep, max_programs=_checked_max_programs(max_programs))

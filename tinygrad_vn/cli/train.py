@@ -8,11 +8,12 @@ numbers it would have given had it never stopped.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
 
-from ._user_errors import INTERRUPTED_EXIT_CODE
+from ._user_errors import INTERRUPTED_EXIT_CODE, report_error
 from .arguments import (
     layer_sizes,
     non_negative_float,
@@ -110,6 +111,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None,
                         help="standardise pixels / 255 with the training set's mean and std (helps Adam); "
                              f"--no-standardize feeds pixels / 255, as the seeds do (default {_on_off('standardize')})")
+    parser.add_argument("--detect-anomaly", action="store_true",
+                        help="stop at the first op whose forward or backward pass gives NaN or Inf, naming the op, "
+                             "the line that applied it, its input ranges and the stable alternative when one is "
+                             "known (slower: every op is checked, and the step runs uncompiled)")
     parser.set_defaults(func=run)
 
 
@@ -119,14 +124,19 @@ def run(args: argparse.Namespace) -> int:
     Ctrl-C prints one line saying what was kept and returns 130; user errors reach the command
     line's handler (one ``error:`` line, exit 1).
     """
+    from tinygrad_vn import AnomalyError, detect_anomaly
     from tinygrad_vn.train import TrainingInterrupted
 
     given = {name: getattr(args, name) for name in RUN_DEFAULTS if getattr(args, name) is not None}
     try:
-        if args.resume is not None:
-            _resume(args, given)
-        else:
-            _train(args, given)
+        with detect_anomaly() if args.detect_anomaly else contextlib.nullcontext():
+            if args.resume is not None:
+                _resume(args, given)
+            else:
+                _train(args, given)
+    except AnomalyError as anomaly:
+        report_error("train", anomaly.summary)
+        return 1
     except TrainingInterrupted as stop:
         line = f"tinygrad-vn train: {stop}"
         if stop.completed:
