@@ -9,6 +9,7 @@ import pytest
 
 MODULES = ["tinygrad_vn.autograd", "tinygrad_vn.func", "tinygrad_vn.nn.module", "tinygrad_vn.phrases",
            "tinygrad_vn.tensor"]
+MODULES += ["tinygrad_vn.plan"]
 
 
 @pytest.mark.parametrize("name", MODULES)

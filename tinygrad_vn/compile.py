@@ -42,7 +42,7 @@ import numpy as np
 from . import factories
 from .autograd import Context, Function, Tracer, is_grad_enabled, tracing
 from .codegen import array_of, generate
-from .plan import FALLBACK, Plan, Unsupported
+from .plan import FALLBACK, Plan, UnsupportedStepError
 from .plan import build as build_plan
 from .tensor import Tensor
 
@@ -300,7 +300,7 @@ class _Program:
         self.plan_builds += 1
         try:
             plan = build_plan(self.inputs, self.events, self.outputs, self.title)
-        except Unsupported:
+        except UnsupportedStepError:
             return
         plan.finish()
         self.plan = plan

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import itertools
 import linecache
-import math
 import sys
 import weakref
 from collections.abc import Callable
@@ -46,7 +45,7 @@ from .kernels.prepared import forms
 from .ops.losses import expand_reduced_gradient
 from .tensor import Tensor
 
-__all__ = ["FALLBACK", "Plan", "PlanBuilder", "Unsupported", "build"]
+__all__ = ["FALLBACK", "Plan", "PlanBuilder", "UnsupportedStepError", "build"]
 
 _counter = itertools.count()
 
@@ -54,7 +53,7 @@ FALLBACK = object()
 """What a plan's function returns when this call must take the general replay."""
 
 
-class Unsupported(Exception):
+class UnsupportedStepError(Exception):
     """The recorded step has something a prepared plan does not handle; the general replay is used."""
 
 
@@ -162,7 +161,7 @@ class PlanBuilder:
     def ready(self, fn: Callable[..., Any], *args: str) -> str:
         """A name holding ``fn(*args)`` computed before the checks; every argument must be ready then."""
         if not all(a in self._ready for a in args):
-            raise Unsupported("a check needs a value computed inside the step")
+            raise UnsupportedStepError("a check needs a value computed inside the step")
         name = f"r{len(self.prologue)}"
         self.prologue.append(f"    {name} = {self.expression(fn, *args)}")
         self._ready.add(name)
@@ -171,7 +170,7 @@ class PlanBuilder:
     def check(self, fn: Callable[..., Any], *args: Any, test: str = "") -> None:
         """Before anything runs: when ``fn(*args)`` (followed by ``test``) is true, take the general replay."""
         if not all(a in self._ready for a in args if isinstance(a, str)):
-            raise Unsupported("a check needs a value computed inside the step")
+            raise UnsupportedStepError("a check needs a value computed inside the step")
         self.checks.append(f"    if {self.expression(fn, *args)}{' ' + test if test else ''}:\n"
                            "        return _FALLBACK")
 
@@ -231,11 +230,26 @@ class Plan:
 
 def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...]],
           outputs: tuple[type | None, list[tuple[str, Any, int]]] | None, title: str) -> Plan:
-    """Prepare the recorded program; raise :class:`Unsupported` when it is not of the shape plans handle.
+    """Prepare the recorded program; raise :class:`UnsupportedStepError` when it is not of the shape plans handle.
 
-    ``inputs``, ``events`` and ``outputs`` are those of ``compile._Program``.
+    ``inputs``, ``events`` and ``outputs`` are those of ``compile._Program``, which calls this when it
+    records a step:
+
+    >>> import numpy as np, tinygrad_vn as tg, tinygrad_vn.functional as F
+    >>> model = tg.nn.mlp([4, 3, 2], "relu")
+    >>> opt = tg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> @tg.compile
+    ... def step(x, y):
+    ...     opt.zero_grad()
+    ...     loss = F.cross_entropy(model(x), y)
+    ...     loss.backward()
+    ...     opt.step()
+    ...     return loss
+    >>> loss = step(np.ones((5, 4), np.float32), np.zeros(5, np.int64))
+    >>> next(iter(step.programs.values())).plan.source.splitlines()[0]
+    'def planned(args, kwargs):  # prepared plan of step'
     """
-    zero, ops, backward, step = _split(events)
+    zero, ops, backward, _ = _split(events)
     opt = zero[2][0]
     root, params = backward[1], opt.params
     _check_parameters(ops, params, backward)
@@ -293,7 +307,7 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
         for parent, needed, fact in zip(parents, ctx.needs_input_grad, facts[id(tensor)]):
             if needed and fact is not None:
                 if id(parent) in grads or fact is False:
-                    raise Unsupported("gradients that meet, or a gradient that needs converting")
+                    raise UnsupportedStepError("gradients that meet, or a gradient that needs converting")
                 targets.append(grad_names.get(id(parent), ""))
             else:
                 targets.append(None)
@@ -303,7 +317,7 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
                        targets) if planned is not None else None
         if made is None:
             if id(ctx) in prepared_forwards:  # its context holds nothing: the prepared forward saved nothing
-                raise Unsupported(f"{ctx.name}: a prepared forward without a prepared backward")
+                raise UnsupportedStepError(f"{ctx.name}: a prepared forward without a prepared backward")
             made = _general_backward(plan, ctx, grads[id(tensor)], targets)
         for parent, target, name in zip(parents, targets, made):
             if target is None:
@@ -313,12 +327,12 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
                 name = target
             grads[id(parent)] = name
     if any(id(p) not in grads for p in params):
-        raise Unsupported("a parameter the optimizer updates gets no gradient")
+        raise UnsupportedStepError("a parameter the optimizer updates gets no gradient")
     # the optimizer
     plan.body.append(f"    # {type(opt).__name__}.step")
     plan_step = getattr(opt, "plan_step", None)
     if plan_step is None or not plan_step(plan, flat_name, grad_flat_name, params, views, grad_views):
-        raise Unsupported(f"{type(opt).__name__} with these settings has no prepared form")
+        raise UnsupportedStepError(f"{type(opt).__name__} with these settings has no prepared form")
     returned = _returned(plan, outputs, names)
     grad_tensor_names = [plan.constant(t, "gt") for t in grad_tensors]
     for p, grad_tensor in zip(params, grad_tensor_names):
@@ -340,35 +354,35 @@ def _data_of(tensor: Any) -> np.ndarray:
 
 def _split(events: list[tuple[Any, ...]]) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], tuple[Any, ...],
                                                    tuple[Any, ...]]:
-    """The zero_grad call, the op events, the backward event and the step call; or Unsupported."""
+    """The zero_grad call, the op events, the backward event and the step call; or UnsupportedStepError."""
     from .optim.optimizer import Optimizer
 
     if len(events) < 4 or events[0][0] != "call" or events[-1][0] != "call" or events[-2][0] != "backward":
-        raise Unsupported("not zero_grad, ops, backward, step")
+        raise UnsupportedStepError("not zero_grad, ops, backward, step")
     zero, backward, step = events[0], events[-2], events[-1]
     ops = events[1:-2]
     if any(event[0] != "op" for event in ops) or not ops:
-        raise Unsupported("something other than ops between zero_grad and backward")
+        raise UnsupportedStepError("something other than ops between zero_grad and backward")
     opt = zero[2][0] if zero[2] else None
     if (zero[1] is not Optimizer.zero_grad.__wrapped__ or not isinstance(opt, Optimizer) or len(zero[2]) != 1
             or zero[3] not in ({}, {"set_to_none": True})):
-        raise Unsupported("the step does not start with optimizer.zero_grad()")
+        raise UnsupportedStepError("the step does not start with optimizer.zero_grad()")
     if step[1] is not Optimizer.step.__wrapped__ or step[2] != (opt,) or step[3]:
-        raise Unsupported("the step does not end with the same optimizer's step()")
+        raise UnsupportedStepError("the step does not end with the same optimizer's step()")
     if backward[2] is not None or backward[3] or backward[1].data.size != 1 or backward[1] is not ops[-1][5]:
-        raise Unsupported("backward is not from the last op's scalar result without arguments")
+        raise UnsupportedStepError("backward is not from the last op's scalar result without arguments")
     return zero, ops, backward, step
 
 
 def _check_parameters(ops: list[tuple[Any, ...]], params: list[Any], backward: tuple[Any, ...]) -> None:
     leaves = {id(t) for event in ops for t in event[3] if t._ctx is None and t.requires_grad}
     if leaves != {id(p) for p in params} or len(params) != len(leaves):
-        raise Unsupported("the optimizer's parameters are not the step's trainable leaves")
+        raise UnsupportedStepError("the optimizer's parameters are not the step's trainable leaves")
     dtypes = {p.dtype for p in params}
     if len(dtypes) != 1 or next(iter(dtypes)) not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise Unsupported("parameters of mixed or non-float dtypes")
+        raise UnsupportedStepError("parameters of mixed or non-float dtypes")
     if any(p.data.size == 0 for p in params):
-        raise Unsupported("an empty parameter")
+        raise UnsupportedStepError("an empty parameter")
 
 
 def _flat_parameters(opt: Any, dtype: np.dtype) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -406,7 +420,7 @@ def _returned(plan: PlanBuilder, outputs: tuple[type | None, list[tuple[str, Any
     for kind, tensor, _ in outputs[1]:
         name = names.get(id(tensor))
         if kind == "captured":
-            raise Unsupported("a returned gradient")
+            raise UnsupportedStepError("a returned gradient")
         if kind == "copy" or name is None:
             code.append(f"{plan.constant(tensor, 't')}._data.copy()")
         elif name in plan.bound:  # a buffer of the plan (or a parameter view): the next call overwrites it
@@ -414,12 +428,3 @@ def _returned(plan: PlanBuilder, outputs: tuple[type | None, list[tuple[str, Any
         else:
             code.append(name)
     return code
-
-
-def expand_rows(grad: np.ndarray, rows: int, reduction: str) -> np.ndarray:
-    """The per-row gradient of a reduced loss whose gradient is ``grad``: see ``expand_reduced_gradient``."""
-    return expand_reduced_gradient(grad, (rows,), reduction)
-
-
-def count(shape: tuple[int, ...]) -> int:
-    return math.prod(shape)

@@ -112,8 +112,8 @@ class CrossEntropy(Function):
             seed = np.empty((), dtype)
             seed.fill(1)
             grad = plan.buffer(shape, dtype)
-            plan.forms.cross_entropy_with_grad(plan, logits, labels, expand_reduced_gradient(seed, shape[:1], reduction),
-                                               losses, grad)
+            rows = expand_reduced_gradient(seed, shape[:1], reduction)
+            plan.forms.cross_entropy_with_grad(plan, logits, labels, rows, losses, grad)
             plan.note(ctx, ("gradient", grad, labels))
         else:
             probs = plan.buffer(shape, dtype)

@@ -181,8 +181,10 @@ class Optimizer:
         """Write this optimizer's update into a prepared plan (``tinygrad_vn.plan``): one kernel call per
         param group over its slice of the flat parameter and gradient arrays, with guards that the groups,
         the state and the settings the update was written for are still there. False: no prepared form."""
-        me, groups, state = plan.constant(self, "o"), plan.constant(self.param_groups, "L"), plan.constant(self.state, "S")
-        plan.guard(f"{me}.param_groups is {groups} and len({groups}) == {len(self.param_groups)} and {me}.state is {state}")
+        me, groups = plan.constant(self, "o"), plan.constant(self.param_groups, "L")
+        state = plan.constant(self.state, "S")
+        plan.guard(f"{me}.param_groups is {groups} and len({groups}) == {len(self.param_groups)} "
+                   f"and {me}.state is {state}")
         plan.call(self._check_groups)
         offset = 0
         for index, group in enumerate(self.param_groups):
