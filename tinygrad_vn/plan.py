@@ -42,7 +42,6 @@ from . import backend
 from .autograd import bump_version
 from .codegen import array_of
 from .kernels.prepared import forms
-from .ops.losses import expand_reduced_gradient
 from .tensor import Tensor
 
 __all__ = ["FALLBACK", "Plan", "PlanBuilder", "UnsupportedStepError", "build"]
