@@ -92,7 +92,7 @@ class PlanBuilder:
     # -- names ------------------------------------------------------------------------------------
     def constant(self, obj: Any, prefix: str = "k") -> str:
         """A name bound to ``obj`` in the plan's globals (literals are written as themselves)."""
-        if obj is None or isinstance(obj, (bool, int, float, str)):
+        if obj is None or type(obj) in (bool, int, float, str):  # not NumPy scalars: their repr is no literal
             return repr(obj)
         name = self._names.get(id(obj))
         if name is None:
