@@ -9,7 +9,7 @@ import pytest
 
 MODULES = ["tinygrad_vn.animate", "tinygrad_vn.anomaly", "tinygrad_vn.autograd", "tinygrad_vn.exercise",
            "tinygrad_vn.explain", "tinygrad_vn.func", "tinygrad_vn.nn.module", "tinygrad_vn.phrases",
-           "tinygrad_vn.rules", "tinygrad_vn.tensor", "tinygrad_vn.viz"]
+           "tinygrad_vn.plan", "tinygrad_vn.rules", "tinygrad_vn.tensor", "tinygrad_vn.viz"]
 
 
 @pytest.mark.parametrize("name", MODULES)

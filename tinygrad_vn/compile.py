@@ -43,12 +43,18 @@ from . import factories
 from .anomaly import is_anomaly_enabled
 from .autograd import Context, Function, Tracer, is_grad_enabled, tracing
 from .codegen import array_of, generate
+from .plan import FALLBACK, Plan, UnsupportedStepError
+from .plan import build as build_plan
 from .tensor import Tensor
 
 __all__ = ["DEFAULT_MAX_PROGRAMS", "CompiledStep", "compile"]
 
 DEFAULT_MAX_PROGRAMS = 8
 """How many recorded programs a compiled step keeps by default (one per argument signature in use)."""
+
+MAX_PLAN_BUILDS = 8
+"""How many times a program prepares its plan (again after a parameter's array was replaced, say) before
+it keeps to the general replay."""
 
 Key = tuple[tuple[Hashable, ...], tuple[tuple[str, Hashable], ...], bool]
 
@@ -96,8 +102,10 @@ class CompiledStep:
         return result
 
     def source(self) -> str:
-        """The Python that each recorded program replays, one function per argument signature."""
-        return "\n".join(program.source for program in self.programs.values())
+        """The Python that each recorded program replays, one function per argument signature, each
+        followed by its prepared plan where it has one (see :mod:`.plan`)."""
+        return "\n".join(program.source + (f"\n{program.plan.source}" if program.plan is not None else "")
+                         for program in self.programs.values())
 
     def __repr__(self) -> str:
         return f"<compiled step {getattr(self.fn, '__qualname__', self.fn)!r}, {len(self.programs)} recorded>"
@@ -283,7 +291,23 @@ class _Program:
         self.inputs = inputs
         self.events = events
         self.outputs = outputs
+        self.title = title
         self.source, self.run = generate(inputs, events, title)
+        self.plan: Plan | None = None
+        self.plan_builds = 0
+
+    def prepare(self) -> None:
+        """Build the prepared plan of this program (see :mod:`.plan`) when it has the shape plans handle."""
+        self.plan = None
+        if self.plan_builds >= MAX_PLAN_BUILDS:
+            return
+        self.plan_builds += 1
+        try:
+            plan = build_plan(self.inputs, self.events, self.outputs, self.title)
+        except UnsupportedStepError:
+            return
+        plan.finish()
+        self.plan = plan
 
     @classmethod
     def record(cls, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_Program, Any]:
@@ -310,11 +334,32 @@ class _Program:
         inputs = _input_bindings(stand_ins, tracer.events)
         outputs, events = _output_sources(structure, events, inputs, tracer)
         program = cls(inputs, events, outputs, getattr(fn, "__qualname__", repr(fn)))
-        return program, program.results(None, recording=True)
+        result = program.results(None, recording=True)
+        program.prepare()
+        return program, result
 
     def replay(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Refill the inputs with these arguments' arrays and repeat every recorded event."""
+        """Run the prepared plan, or refill the inputs with these arguments' arrays and repeat every
+        recorded event (when there is no plan, or this call must not take it)."""
+        plan = self.plan
+        if plan is not None:
+            arrays = plan.run(args, kwargs)
+            if arrays is not None and arrays is not FALLBACK:
+                return self._planned_results(arrays)
+            if arrays is None:  # the plan no longer applies: replay in general, then prepare again
+                result = self.results(self.run(args, kwargs))
+                self.prepare()
+                return result
         return self.results(self.run(args, kwargs))
+
+    def _planned_results(self, arrays: tuple[np.ndarray, ...]) -> Any:
+        if self.outputs is None:
+            return None
+        container = self.outputs[0]
+        tensors = [Tensor._from_op(array, None) for array in arrays]
+        if container is None:
+            return tensors[0]
+        return container._make(tensors) if hasattr(container, "_make") else container(tensors)
 
     def results(self, captured: list[np.ndarray] | None, recording: bool = False) -> Any:
         """The step's return value: tensors detached from the recorded graph that hold this call's values.

@@ -95,6 +95,47 @@ class CrossEntropy(Function):
         return backend.kernels.cross_entropy_backward(probs, target, np.ascontiguousarray(rows)), None
 
 
+    @staticmethod
+    def plan_forward(plan: Any, ctx: Context, inputs: list[str], attrs: dict[str, Any]) -> str | None:
+        """The prepared form (see ``tinygrad_vn.plan``): losses and probabilities into arrays of the plan; when
+        this loss seeds the backward, its forward writes the gradient of the logits as well (softmax and
+        cross-entropy fused into one pass). None where the eager forward leaves its hot path."""
+        logits, target = inputs
+        reduction, ignore_index = attrs.get("reduction", "mean"), attrs.get("ignore_index", -100)
+        shape, dtype = plan.shape(logits), plan.dtype(logits)
+        if (len(shape) != 2 or 0 <= ignore_index < shape[1] or plan.shape(target) != shape[:1] or shape[0] == 0
+                or plan.dtype(target).kind not in "iu" or dtype not in (np.dtype(np.float32), np.dtype(np.float64))):
+            return None
+        labels = plan.forms.class_labels(plan, target, shape[1])
+        losses = plan.buffer(shape[:1], dtype)
+        if plan.root_ctx is ctx and reduction != "none":
+            seed = np.empty((), dtype)
+            seed.fill(1)
+            grad = plan.buffer(shape, dtype)
+            rows = expand_reduced_gradient(seed, shape[:1], reduction)
+            plan.forms.cross_entropy_with_grad(plan, logits, labels, rows, losses, grad)
+            plan.note(ctx, ("gradient", grad, labels))
+        else:
+            probs = plan.buffer(shape, dtype)
+            plan.forms.cross_entropy(plan, logits, labels, losses, probs)
+            plan.note(ctx, ("probabilities", probs, labels))
+        return losses if reduction == "none" else plan.local(reduce_losses, losses, repr(reduction))
+
+    @staticmethod
+    def plan_backward(plan: Any, ctx: Context, inputs: list[str], output: str, grad: str,
+                      targets: list[str | None]) -> list[str | None] | None:
+        """The prepared backward: the gradient the forward wrote, or the per-row kernel into an array of the plan."""
+        noted = plan.noted(ctx)
+        if noted is None:
+            return None
+        kind, array, labels = noted
+        if kind == "gradient":
+            return [array, None]
+        rows = plan.local(expand_reduced_gradient, grad, plan.shape(inputs[1]), repr(ctx.reduction))
+        out = targets[0] or plan.buffer(plan.shape(array), plan.dtype(array))
+        plan.forms.cross_entropy_backward(plan, array, labels, rows, out)
+        return [out, None]
+
 class NegativeLogLikelihood(Function):
     """L = −w_y X[y] per row, reduced; dX = −w_y dL at column y, 0 elsewhere.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import backend
@@ -62,6 +64,40 @@ class FusedLinear(Function):
         x, w, out = ctx.saved
         need_x, need_w, _ = ctx.needs_input_grad
         return backend.kernels.linear_activation_backward(x, w, out, grad, cls.activation, need_x, need_w)
+
+
+    @classmethod
+    def plan_forward(cls, plan: Any, ctx: Context, inputs: list[str], attrs: dict[str, Any]) -> str | None:
+        """The prepared form (see ``tinygrad_vn.plan``): Y written into an array of the plan, by the
+        eager kernels; None where the eager forward would take the reference path."""
+        x, w, b = inputs
+        if not _fused_kernels_apply(plan, x, w, b):
+            return None
+        out = plan.buffer((plan.shape(x)[0], plan.shape(w)[1]), plan.dtype(x))
+        plan.forms.linear_activation(plan, x, w, b, out, cls.activation)
+        return out
+
+    @classmethod
+    def plan_backward(cls, plan: Any, ctx: Context, inputs: list[str], output: str, grad: str,
+                      targets: list[str | None]) -> list[str | None] | None:
+        """The prepared backward: dX, dW and db written into ``targets`` (or arrays of the plan for ``""``)."""
+        x, w, b = inputs
+        if not _fused_kernels_apply(plan, x, w, b) or not plan.known(grad) or plan.dtype(grad) != plan.dtype(x) or (
+                plan.shape(grad) != plan.shape(output)):
+            return None
+        grad_x, grad_w, grad_b = [None if target is None else target or plan.buffer(plan.shape(name), plan.dtype(name))
+                                  for target, name in zip(targets, inputs)]
+        plan.forms.linear_activation_backward(plan, x, w, output, grad, cls.activation, grad_x, grad_w,
+                                              grad_b or plan.buffer(plan.shape(b), plan.dtype(b)))
+        return [grad_x, grad_w, grad_b]
+
+
+def _fused_kernels_apply(plan: Any, x: str, w: str, b: str) -> bool:
+    """Where the eager kernels compute a fused layer with their own loops: 2-D operands, one float dtype."""
+    dtype = plan.dtype(x)
+    return (len(plan.shape(x)) == 2 and len(plan.shape(w)) == 2 and plan.shape(b) == plan.shape(w)[1:]
+            and dtype in (np.dtype(np.float32), np.dtype(np.float64)) and dtype == plan.dtype(w) == plan.dtype(b)
+            and plan.shape(x)[0] > 0 and plan.shape(w)[1] > 0)
 
 
 _FUSED_RULES = {

@@ -71,6 +71,32 @@ class Adam(Optimizer):
             param -= (lr / (1 - beta1**step)) * (m / denom)
             bump_version(p)
 
+    def _plan_group(self, plan: Any, group: dict[str, Any], name: str, params: str, grads: str) -> bool:
+        """Adam without weight decay, AMSGrad or maximize in one kernel, as ``_step_group`` runs it."""
+        if group["weight_decay"] or group["amsgrad"] or group["maximize"]:
+            return False
+        entries = [self.state.get(p) for p in group["params"]]
+        if not all(entries) or len({entry["step"] for entry in entries}) != 1:
+            return False
+        first, second = self._flat_state(plan, group, "exp_avg"), self._flat_state(plan, group, "exp_avg_sq")
+        if first is None or second is None:
+            return False
+        steps = plan.constant(entries, "E")
+        plan.guard(f"not {name}['weight_decay'] and not {name}['amsgrad'] and not {name}['maximize'] and "
+                   f"len({{e['step'] for e in {steps}}}) == 1")
+        step = plan.local(advance_steps, steps)
+        betas = f"{name}['betas']"
+        plan.forms.adam(plan, params, grads, first, second, f"{name}['lr']", f"{betas}[0]", f"{betas}[1]",
+                        f"{name}['eps']", step)
+        return True
+
+
+def advance_steps(entries: list[dict[str, Any]]) -> int:
+    """Count one more step in each parameter's state; returns the new count (the same for all)."""
+    for entry in entries:
+        entry["step"] += 1
+    return entries[0]["step"]
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (the weights shrink by lr·wd each step, apart from the gradient).

@@ -176,6 +176,55 @@ class Optimizer:
     def _step_group(self, group: dict[str, Any]) -> None:
         raise TypeError(f"{type(self).__name__} defines no update rule")
 
+    def plan_step(self, plan: Any, flat: str, grad_flat: str, params: list[Tensor], views: list[np.ndarray],
+                  grad_views: list[np.ndarray]) -> bool:
+        """Write this optimizer's update into a prepared plan (``tinygrad_vn.plan``): one kernel call per
+        param group over its slice of the flat parameter and gradient arrays, with guards that the groups,
+        the state and the settings the update was written for are still there. False: no prepared form."""
+        me, groups = plan.constant(self, "o"), plan.constant(self.param_groups, "L")
+        state = plan.constant(self.state, "S")
+        plan.guard(f"{me}.param_groups is {groups} and len({groups}) == {len(self.param_groups)} "
+                   f"and {me}.state is {state}")
+        plan.call(self._check_groups)
+        offset = 0
+        for index, group in enumerate(self.param_groups):
+            size = sum(p.data.size for p in group["params"])
+            name = plan.constant(group, "q")
+            plan.guard(f"{groups}[{index}] is {name} and len({name}['params']) == {len(group['params'])}")
+            parameters = plan.constant(plan.bound[flat][offset:offset + size], "P")
+            gradients = plan.constant(plan.bound[grad_flat][offset:offset + size], "G")
+            offset += size
+            if not self._plan_group(plan, group, name, parameters, gradients):
+                return False
+        return True
+
+    def _plan_group(self, plan: Any, group: dict[str, Any], name: str, params: str, grads: str) -> bool:
+        """Write one group's update (``name`` its dict, ``params``/``grads`` its flat slices); False: no form."""
+        return False
+
+    def _flat_state(self, plan: Any, group: dict[str, Any], buffer: str) -> str | None:
+        """One flat array holding buffer ``buffer`` of each of the group's parameters, which become views
+        into it (guarded each call); None when a parameter lacks that buffer."""
+        arrays = []
+        for p in group["params"]:
+            entry = self.state.get(p)
+            array = entry.get(buffer) if entry else None
+            if not isinstance(array, np.ndarray) or array.shape != p.shape or array.dtype != p.dtype:
+                return None
+            arrays.append(array)
+        flat = np.empty(sum(a.size for a in arrays), arrays[0].dtype)
+        offset = 0
+        state = plan.constant(self.state, "S")
+        for p, array in zip(group["params"], arrays):
+            view = flat[offset:offset + array.size].reshape(array.shape)
+            view[...] = array
+            offset += array.size
+            entry = self.state[p]
+            entry[buffer] = view
+            plan.guard(f"{state}.get({plan.constant(p, 'p')}) is {plan.constant(entry, 'e')} and "
+                       f"{plan.constant(entry, 'e')}[{buffer!r}] is {plan.constant(view, 'sv')}")
+        return plan.constant(flat, "F")
+
     def hyperparameters(self) -> dict[str, Any]:
         """The settings of this optimizer's single param group, JSON-ready (tuples as lists).
 

@@ -63,3 +63,23 @@ class SGD(Optimizer):
                 grad = grad + momentum * buffer if nesterov else buffer
             param -= lr * grad
             bump_version(p)
+
+    def _plan_group(self, plan: Any, group: dict[str, Any], name: str, params: str, grads: str) -> bool:
+        """Plain SGD (w ← w − lr·g) or heavy-ball momentum in one kernel, as ``_step_group`` runs them; the
+        other variants (decay, maximize, dampening, Nesterov) take the general replay."""
+        plain = f"not {name}['weight_decay'] and not {name}['maximize']"
+        if group["weight_decay"] or group["maximize"]:
+            return False
+        if not group["momentum"]:
+            plan.guard(f"not {name}['momentum'] and {plain}")
+            plan.forms.sgd(plan, params, grads, f"{name}['lr']")
+            return True
+        if group["dampening"] or group["nesterov"]:
+            return False
+        velocity = self._flat_state(plan, group, "momentum_buffer")
+        if velocity is None:
+            return False
+        plan.guard(f"{name}['momentum'] and not {name}['dampening'] and not {name}['nesterov'] and {plain}")
+        plan.forms.sgd_momentum(plan, params, grads, velocity, f"{name}['lr']", f"{name}['momentum']")
+        return True
+
