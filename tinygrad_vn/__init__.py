@@ -8,7 +8,7 @@
 out the backprop equations the engine applied.
 """
 
-from . import autograd, data, func, functional, nn, optim, utils, viz
+from . import autograd, data, func, functional, interop, nn, onnx, optim, utils, viz
 from .autograd import Context, Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_backend, set_backend
 from .compile import CompiledStep, compile
@@ -179,6 +179,7 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "interop",
     "is_grad_enabled",
     "le",
     "linspace",
@@ -206,6 +207,7 @@ __all__ = [
     "normal",
     "ones",
     "ones_like",
+    "onnx",
     "optim",
     "pad",
     "prod",
