@@ -283,13 +283,14 @@ def _linear_weights_by_shape(state: Mapping[str, Any]) -> set[str]:
     transposed = set()
     for name, value in state.items():
         prefix, _, attribute = name.rpartition(".")
-        shape = tuple(_array(value).shape) if not hasattr(value, "shape") else tuple(value.shape)
+        shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
         if attribute != "weight" or len(shape) != 2:
             continue
         bias = state.get(f"{prefix}.bias" if prefix else "bias")
-        if bias is None or len(tuple(bias.shape)) != 1:
+        bias_shape = tuple(bias.shape) if hasattr(bias, "shape") else np.shape(bias)
+        if bias is None or len(bias_shape) != 1:
             raise _undecidable(name, shape, "it has no bias beside it to say which axis is the output")
-        outputs = tuple(bias.shape)[0]
+        (outputs,) = bias_shape
         if shape[0] == shape[1]:
             raise _undecidable(name, shape, "it is square, so both layouts give the same shape")
         if shape[0] == outputs:

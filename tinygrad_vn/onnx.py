@@ -77,7 +77,7 @@ class _Builder:
     def constant(self, array: np.ndarray, stem: str = "const") -> str:
         """An initializer holding ``array``; returns its name."""
         name = self.fresh(stem)
-        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.array(array, order="C"), name))
         return name
 
     def leaf(self, tensor: Tensor) -> str:
