@@ -31,7 +31,8 @@ def _require_torch() -> Any:
     try:
         import torch
     except ImportError:
-        raise ImportError("tg.interop needs PyTorch: pip install torch (the CPU wheel is enough)") from None
+        raise ImportError("tg.interop needs PyTorch, which is not installed: pip install torch (the CPU wheel is "
+                          "enough)") from None
     return torch
 
 

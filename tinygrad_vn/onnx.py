@@ -16,8 +16,9 @@ only when :func:`export` runs.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -425,14 +426,17 @@ def _value_info(onnx: Any, name: str, tensor: Tensor, batch: int | None) -> Any:
 
 
 def export(model: Module, example_input: Any, path: str | os.PathLike[str] | None = None, opset: int = DEFAULT_OPSET,
-           input_name: str = "input", output_name: str = "output", dynamic_batch: bool = True) -> Any:
+           input_name: str = "input", output_name: str = "output", dynamic_batch: bool = True,
+           metadata: Mapping[str, Any] | None = None) -> Any:
     """Write ``model`` as an ONNX file at ``path`` (atomically) and return the checked ``onnx.ModelProto``.
 
     The model is exported in its evaluation form: it is switched to ``eval()`` for the trace (dropout is
     the identity, batch norm uses its running statistics) and each module's mode is put back afterwards,
     as ``torch.onnx.export`` does by default. ``example_input`` (a Tensor or array, batch axis first)
     fixes every shape but the batch axis, which is symbolic when ``dynamic_batch``. ``opset`` is the ONNX
-    operator set version (13 or newer). ``path=None`` only builds and checks the model.
+    operator set version (13 or newer). ``metadata`` (names to strings, or to values written as JSON) goes
+    into the model's ``metadata_props``, where a server can read how inputs must be scaled.
+    ``path=None`` only builds and checks the model.
 
     >>> import tinygrad_vn as tg
     >>> from tinygrad_vn import nn
@@ -490,6 +494,11 @@ def export(model: Module, example_input: Any, path: str | os.PathLike[str] | Non
     opsets = [onnx.helper.make_opsetid("", opset)]
     proto = onnx.helper.make_model(graph, opset_imports=opsets, producer_name="tinygrad_vn",
                                    ir_version=onnx.helper.find_min_ir_version_for(opsets))
+    for key, value in (metadata or {}).items():
+        if not isinstance(key, str):
+            raise TypeError(f"tg.onnx.export: metadata keys must be strings, got {key!r}")
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value if isinstance(value, str) else json.dumps(value)
     onnx.checker.check_model(proto, full_check=True)
     if path is not None:
         with atomic_write(path) as f:

@@ -14,7 +14,7 @@ import importlib
 
 from ._user_errors import run_reporting_errors
 
-SUBCOMMANDS = ("demo", "graph", "explain", "train", "eval", "warmup", "bench")
+SUBCOMMANDS = ("demo", "graph", "explain", "train", "eval", "export", "warmup", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:
