@@ -158,7 +158,7 @@ def test_bad_arguments_are_refused():
     model = nn.mlp([2, 2])
     with pytest.raises(ValueError, match="opset must be an integer from 13"):
         tg.onnx.export(model, np.zeros((1, 2), np.float32), None, opset=12)
-    with pytest.raises(TypeError, match="must be an nn.Module"):
+    with pytest.raises(TypeError, match=r"must be an nn\.Module"):
         tg.onnx.export(lambda x: x, np.zeros((1, 2), np.float32), None)
     with pytest.raises(ValueError, match="batch axis"):
         tg.onnx.export(model, np.array(1.0, np.float32), None)

@@ -75,7 +75,7 @@ def test_a_file_the_safetensors_package_wrote_loads_as_a_foreign_state_dict(tmp_
     assert load_metadata(path) == {"format": "pt"}
     model = nn.Sequential(nn.Linear(3, 3))
     before = model[0].weight.data.copy()
-    with pytest.raises(ValueError, match="was not written by tinygrad_vn.*tg.interop.from_torch"):
+    with pytest.raises(ValueError, match=r"was not written by tinygrad_vn.*tg\.interop\.from_torch"):
         model.load_state_dict(loaded)
     np.testing.assert_array_equal(model[0].weight.data, before)
     state = {k: v for k, v in loaded.items() if k.startswith("0.")}

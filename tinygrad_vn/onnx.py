@@ -485,7 +485,11 @@ def export(model: Module, example_input: Any, path: str | os.PathLike[str] | Non
         name = _emitter(op.fn)(builder, op, [builder.names[id(t)] for t in op.inputs])
         builder.names[id(op.output)] = name
     final = builder.names.get(id(output)) or builder.leaf(output)  # the input itself, or a constant
-    builder.nodes.append(onnx.helper.make_node("Identity", [final], [output_name], name=builder.fresh("output_node")))
+    if builder.nodes and builder.nodes[-1].output[0] == final:
+        builder.nodes[-1].output[0] = output_name  # the last node writes the output (nothing reads it before)
+    else:  # the output is the input itself or a constant
+        builder.nodes.append(onnx.helper.make_node("Identity", [final], [output_name],
+                                                   name=builder.fresh("output_node")))
     batch = x.shape[0] if dynamic_batch else None
     graph = onnx.helper.make_graph(
         builder.nodes, "tinygrad_vn", [_value_info(onnx, input_name, x, batch)],
