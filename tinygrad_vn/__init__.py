@@ -8,7 +8,7 @@
 out the backprop equations the engine applied.
 """
 
-from . import autograd, data, func, functional, nn, optim, utils, viz
+from . import autograd, data, func, functional, interop, nn, onnx, optim, utils, viz
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, lint, set_detect_anomaly
 from .anomaly import enable_from_environment as _anomaly_from_environment
 from .autograd import Context, Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -188,6 +188,7 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "interop",
     "is_anomaly_enabled",
     "is_grad_enabled",
     "le",
@@ -217,6 +218,7 @@ __all__ = [
     "normal",
     "ones",
     "ones_like",
+    "onnx",
     "optim",
     "pad",
     "paths",

@@ -16,6 +16,16 @@ shapes. Anything else is a :class:`CheckpointError` naming the file and the prob
 
 Files written by earlier versions (``np.savez`` archives: raw key names, the metadata JSON itself in
 ``__metadata__.npy``, no manifest and no comment) still load, with every check but the manifest's.
+
+A path ending in ``.safetensors`` is read and written in the safetensors format instead (an 8-byte header
+length, a JSON header naming each tensor's dtype, shape and byte range, then the raw little-endian
+bytes), so the file opens with the ``safetensors`` package, Hugging Face tools and ``safetensors.torch``.
+tinygrad_vn's manifest rides in the header's ``__metadata__`` (its only field, ``tinygrad_vn_checkpoint``,
+holds the manifest's JSON, now with each tensor's CRC-32, since the format has no checksum of its own), so
+a saved file is checked as strictly as an ``.npz``: header, byte ranges, dtypes, shapes and every CRC.
+A safetensors file that some other tool wrote has no manifest: it loads with every structural check but
+the CRCs, as a :class:`ForeignStateDict`, which ``Module.load_state_dict`` refuses (its Linear weights may
+be in PyTorch's (out, in) layout); ``tg.interop.from_torch(state, into=model)`` loads it knowingly.
 """
 
 from __future__ import annotations
@@ -38,7 +48,7 @@ import numpy as np
 
 from ._files import atomic_write
 
-__all__ = ["CheckpointError", "load", "load_metadata", "save"]
+__all__ = ["CheckpointError", "ForeignStateDict", "load", "load_metadata", "save"]
 
 METADATA_KEY = "__metadata__"
 METADATA_MEMBER = METADATA_KEY + ".npy"
@@ -74,6 +84,20 @@ _PARSE_ERRORS = (
 
 class CheckpointError(ValueError):
     """A checkpoint file is truncated, altered or not one that :func:`save` wrote."""
+
+
+class ForeignStateDict(dict):
+    """A state dict read from a safetensors file that tinygrad_vn did not write (``source`` is its path).
+
+    Its 2-D weights are as that tool stored them, PyTorch's (out, in) for a Linear layer if PyTorch wrote
+    it, so ``Module.load_state_dict`` refuses it rather than load a square weight silently transposed:
+    load it with ``tg.interop.from_torch(state, into=model)``, or ``model.load_state_dict(dict(state))``
+    when it is known to be in tinygrad_vn's layout. ``metadata`` is the file's own ``__metadata__``.
+    """
+
+    def __init__(self, arrays: Mapping[str, np.ndarray], source: str, metadata: Mapping[str, str]) -> None:
+        super().__init__(arrays)
+        self.source, self.metadata = source, dict(metadata)
 
 
 def _member_name(key: str, index: int) -> str:
@@ -131,15 +155,20 @@ def save(
 ) -> None:
     """Write ``state_dict`` (str -> Tensor or array) and optional JSON ``metadata`` to ``path``.
 
-    Any string is a valid key. Values must hold bool, integer or floating-point numbers. Everything is
-    checked before the file is opened; the file is written beside ``path``, fsync'ed and renamed into
-    place, so a failure or a crash never leaves half a checkpoint where a good one was.
+    A path ending in ``.safetensors`` is written in that format (see the module docstring), any other as
+    an ``.npz`` archive. Any string is a valid key. Values must hold bool, integer or floating-point
+    numbers. Everything is checked before the file is opened; the file is written beside ``path``,
+    fsync'ed and renamed into place, so a failure or a crash never leaves half a checkpoint where a good
+    one was.
     """
     arrays = []
     for key, value in state_dict.items():
         if not isinstance(key, str):
             raise TypeError(f"state dict keys must be strings, got {key!r} ({type(key).__name__})")
         arrays.append((key, _as_array(key, value)))
+    if _is_safetensors(path):
+        _save_safetensors(arrays, path, metadata)
+        return
     manifest = _manifest_bytes(arrays, metadata)
     with atomic_write(path) as f, zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
         for index, (key, array) in enumerate(arrays):
@@ -361,6 +390,11 @@ class _Reader:
     def read(self, keep_arrays: bool) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         current, entries, cd_offset, cd_end = self.end_record()
         members = {m.name: m for m in self.members(entries, cd_offset, cd_end)}
+        if any(name == "data.pkl" or name.endswith("/data.pkl") for name in members):
+            raise self.fail(
+                "it is a PyTorch file (torch.save), whose tensors are pickled; tinygrad_vn never unpickles. Read it "
+                "with torch.load(path, weights_only=True) and convert it with tg.interop.from_torch(state, "
+                "into=model), which also transposes PyTorch's (out, in) Linear weights")
         meta_member = members.pop(METADATA_MEMBER, None)
         document = {} if meta_member is None else self.metadata_json(meta_member)
         if not isinstance(document, dict):
@@ -430,7 +464,7 @@ class _Reader:
 def _read(path: str | os.PathLike[str], keep_arrays: bool) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Open ``path`` (failing to open it raises the usual OSError) and read it with every check."""
     with open(path, "rb") as f:
-        reader = _Reader(f, path)
+        reader = _SafetensorsReader(f, path) if _is_safetensors(path) else _Reader(f, path)
         try:
             return reader.read(keep_arrays)
         except CheckpointError:
@@ -441,6 +475,9 @@ def _read(path: str | os.PathLike[str], keep_arrays: bool) -> tuple[dict[str, np
 
 def load(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """Read the state dict that :func:`save` wrote: name -> NumPy array, in the saved order.
+
+    A ``.safetensors`` path is read in that format; one that another tool wrote comes back as a
+    :class:`ForeignStateDict` (in its byte order), since its weights' layout is that tool's.
 
     Raises :class:`CheckpointError` naming the file and the problem when it is damaged or not a
     checkpoint (see the module docstring for what is checked), FileNotFoundError when it is missing.
@@ -455,3 +492,228 @@ def load_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     streamed through in chunks rather than kept, so this needs little memory.
     """
     return _read(path, keep_arrays=False)[1]
+
+
+# --- safetensors -----------------------------------------------------------------------------------
+
+SAFETENSORS_SUFFIX = ".safetensors"
+_SAFETENSORS_DTYPES = {
+    "BOOL": "|b1", "U8": "|u1", "I8": "|i1", "U16": "<u2", "I16": "<i2", "U32": "<u4", "I32": "<i4",
+    "U64": "<u8", "I64": "<i8", "F16": "<f2", "F32": "<f4", "F64": "<f8",
+}
+_SAFETENSORS_CODES = {np.dtype(descr): code for code, descr in _SAFETENSORS_DTYPES.items()}
+_SAFETENSORS_MAX_HEADER = 100_000_000  # bytes, the safetensors package's own limit
+_SAFETENSORS_ALIGNMENT = 8  # the header is padded with spaces so that the data starts 8-byte aligned
+_SAFETENSORS_METADATA = "__metadata__"
+
+
+def _is_safetensors(path: str | os.PathLike[str]) -> bool:
+    return os.fspath(path).lower().endswith(SAFETENSORS_SUFFIX)
+
+
+def _stored_names(keys: list[str]) -> list[str]:
+    """The header name of each key: the key itself, except that ``__metadata__`` (reserved) is renamed."""
+    taken, names = set(keys), []
+    for index, key in enumerate(keys):
+        name = key
+        if key == _SAFETENSORS_METADATA:
+            name = f"{key}~{index}"
+            while name in taken:
+                name += "~"
+            taken.add(name)
+        names.append(name)
+    return names
+
+
+def _save_safetensors(arrays: list[tuple[str, np.ndarray]], path: str | os.PathLike[str],
+                      metadata: Mapping[str, Any] | None) -> None:
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a mapping (a dict), got {type(metadata).__name__}")
+    little = []
+    for key, array in arrays:
+        standard = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
+        if standard not in _SAFETENSORS_CODES:
+            raise TypeError(f"cannot save {key!r} as safetensors: dtype {array.dtype} has no safetensors code")
+        little.append(np.array(array, dtype=standard, order="C"))
+    names = _stored_names([key for key, _ in arrays])
+    entries, header, offset = [], {}, 0
+    for (key, _), name, array in zip(arrays, names, little):
+        size = array.nbytes
+        header[name] = {"dtype": _SAFETENSORS_CODES[array.dtype], "shape": list(array.shape),
+                        "data_offsets": [offset, offset + size]}
+        entries.append({"name": key, "stored": name, "dtype": array.dtype.str, "shape": list(array.shape),
+                        "crc32": zlib.crc32(memoryview(array).cast("B")) if size else 0})
+        offset += size
+    manifest = {FORMAT_KEY: FORMAT_VERSION, "arrays": entries, "metadata": dict(metadata or {})}
+    try:
+        manifest_text = json.dumps(manifest, ensure_ascii=True)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"metadata must be JSON-serializable: {err}") from err
+    document = {_SAFETENSORS_METADATA: {FORMAT_KEY: manifest_text}, **header}
+    encoded = json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    encoded += b" " * (-len(encoded) % _SAFETENSORS_ALIGNMENT)
+    with atomic_write(path) as f:
+        f.write(struct.pack("<Q", len(encoded)))
+        f.write(encoded)
+        for array in little:
+            f.write(memoryview(array).cast("B") if array.nbytes else b"")
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        repeated = sorted(key for key, count in Counter(keys).items() if count > 1)
+        raise ValueError(f"names appear more than once in the header: {', '.join(map(repr, repeated))}")
+    return dict(pairs)
+
+
+@dataclass(frozen=True)
+class _Tensor:
+    """One tensor of a safetensors header, checked: its stored name, dtype, shape and byte range."""
+
+    name: str
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    start: int
+    end: int
+
+
+class _SafetensorsReader:
+    """Checks and reads one safetensors file; every problem becomes a :class:`CheckpointError`."""
+
+    def __init__(self, f: BinaryIO, path: str | os.PathLike[str]) -> None:
+        self.f, self.path = f, path
+        self.file_size = os.fstat(f.fileno()).st_size
+
+    def fail(self, problem: str) -> CheckpointError:
+        return CheckpointError(f"{self.path}: not a readable safetensors file: {problem}")
+
+    def header(self) -> tuple[dict[str, Any], int]:
+        """The header's JSON object and the offset where the data starts."""
+        self.f.seek(0)
+        prefix = self.f.read(8)
+        if len(prefix) < 8:
+            raise self.fail(f"it holds {len(prefix)} bytes, fewer than the 8 of the header length")
+        (size,) = struct.unpack("<Q", prefix)
+        if size > min(self.file_size - 8, _SAFETENSORS_MAX_HEADER):
+            raise self.fail(f"its header declares {size} bytes, more than the file holds (or the 100 MB limit)")
+        raw = self.f.read(size)
+        if not raw.startswith(b"{"):
+            raise self.fail("its header is not a JSON object")
+        try:
+            document = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_object)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as err:
+            raise self.fail(f"its header is not valid JSON: {err}") from err
+        if not isinstance(document, dict):
+            raise self.fail("its header is not a JSON object")
+        return document, 8 + size
+
+    def tensors(self, document: dict[str, Any], data_start: int) -> list[_Tensor]:
+        """Every tensor of the header, checked, in the order of their bytes (which must tile the data)."""
+        tensors = []
+        for name, entry in document.items():
+            if name == _SAFETENSORS_METADATA:
+                continue
+            valid = (isinstance(entry, dict) and set(entry) == {"dtype", "shape", "data_offsets"}
+                     and isinstance(entry["shape"], list) and all(type(d) is int and d >= 0 for d in entry["shape"])
+                     and isinstance(entry["data_offsets"], list) and len(entry["data_offsets"]) == 2
+                     and all(type(o) is int and o >= 0 for o in entry["data_offsets"]))
+            if not valid:
+                raise self.fail(f"tensor {name!r} has a malformed header entry: {entry!r:.200}")
+            code = entry["dtype"]
+            if code not in _SAFETENSORS_DTYPES:
+                raise self.fail(f"tensor {name!r} holds dtype {code!s:.20}, which NumPy cannot hold (known: "
+                                f"{', '.join(_SAFETENSORS_DTYPES)})")
+            dtype, shape = np.dtype(_SAFETENSORS_DTYPES[code]), tuple(entry["shape"])
+            start, end = entry["data_offsets"]
+            if end - start != math.prod(shape) * dtype.itemsize:
+                raise self.fail(f"tensor {name!r} declares shape {shape} of {code} "
+                                f"({math.prod(shape) * dtype.itemsize} bytes) but the byte range {start}..{end}")
+            tensors.append(_Tensor(name, dtype, shape, start, end))
+        tensors.sort(key=lambda t: (t.start, t.end))
+        position = 0
+        for tensor in tensors:
+            if tensor.start != position:
+                raise self.fail(f"tensor {tensor.name!r} starts at data byte {tensor.start}, not {position}: the byte "
+                                "ranges overlap or leave a gap")
+            position = tensor.end
+        if data_start + position != self.file_size:
+            raise self.fail(f"its tensors hold {position} bytes of data but the file has {self.file_size - data_start} "
+                            "after the header (it is truncated or has bytes appended)")
+        return tensors
+
+    def array(self, tensor: _Tensor, data_start: int, keep: bool) -> tuple[np.ndarray | None, int]:
+        """The tensor's array (``None`` unless ``keep``) and the CRC-32 of its bytes."""
+        self.f.seek(data_start + tensor.start)
+        size = tensor.end - tensor.start
+        flat = np.empty(size if keep else min(size, _CHUNK), dtype=np.uint8)
+        crc, remaining, position = 0, size, 0
+        while remaining:
+            window = memoryview(flat)[position : position + min(remaining, _CHUNK)] if keep \
+                else memoryview(flat)[: min(remaining, _CHUNK)]
+            got = self.f.readinto(window)
+            if not got:
+                raise self.fail(f"the file ends inside tensor {tensor.name!r}")
+            crc = zlib.crc32(window[:got], crc)
+            remaining -= got
+            position += got
+        if not keep:
+            return None, crc
+        return flat.view(tensor.dtype).reshape(tensor.shape).astype(tensor.dtype.newbyteorder("="), copy=False), crc
+
+    def read(self, keep_arrays: bool) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        document, data_start = self.header()
+        own = document.get(_SAFETENSORS_METADATA, {})
+        if not isinstance(own, dict) or not all(isinstance(v, str) for v in own.values()):
+            raise self.fail("its __metadata__ is not an object of strings")
+        tensors = {t.name: t for t in self.tensors(document, data_start)}
+        if FORMAT_KEY not in own:
+            arrays = {name: self.array(t, data_start, keep_arrays)[0] for name, t in tensors.items()}
+            return ForeignStateDict(arrays if keep_arrays else {}, os.fspath(self.path), own), own
+        if set(own) != {FORMAT_KEY}:
+            raise self.fail(f"its __metadata__ holds fields besides {FORMAT_KEY!r}: "
+                            f"{', '.join(map(repr, sorted(set(own) - {FORMAT_KEY})))}")
+        listed, metadata = self.manifest(own[FORMAT_KEY], tensors)
+        arrays = {}
+        for key, tensor, crc in listed:
+            array, actual = self.array(tensor, data_start, keep_arrays)
+            if actual != crc:
+                raise self.fail(f"tensor {key!r} fails its CRC-32 check (the file was altered or damaged)")
+            if keep_arrays:
+                arrays[key] = array
+        return arrays, metadata
+
+    def manifest(self, text: str,
+                 tensors: dict[str, _Tensor]) -> tuple[list[tuple[str, _Tensor, int]], dict[str, Any]]:
+        """(key, tensor, CRC-32) of every entry of the manifest, each checked against the header, and the
+        user's metadata."""
+        try:
+            document = json.loads(text, object_pairs_hook=_unique_object)
+        except (json.JSONDecodeError, RecursionError, ValueError) as err:
+            raise self.fail(f"its manifest is not valid JSON: {err}") from err
+        if (not isinstance(document, dict) or set(document) != {FORMAT_KEY, "arrays", "metadata"}
+                or document[FORMAT_KEY] != FORMAT_VERSION or not isinstance(document["arrays"], list)
+                or not isinstance(document["metadata"], dict)):
+            raise self.fail("its manifest is not one that tinygrad_vn.save writes")
+        listed, keys = [], set()
+        for index, entry in enumerate(document["arrays"]):
+            valid = (isinstance(entry, dict) and set(entry) == {"name", "stored", "dtype", "shape", "crc32"}
+                     and isinstance(entry["name"], str) and isinstance(entry["stored"], str)
+                     and isinstance(entry["dtype"], str) and isinstance(entry["shape"], list)
+                     and type(entry["crc32"]) is int)
+            if not valid:
+                raise self.fail(f"its manifest's entry {index} is malformed: {entry!r:.200}")
+            key, tensor = entry["name"], tensors.get(entry["stored"])
+            if key in keys:
+                raise self.fail(f"its manifest lists {key!r} twice")
+            keys.add(key)
+            if tensor is None:
+                raise self.fail(f"tensor {entry['stored']!r}, listed in its manifest, is missing from the header")
+            if tensor.dtype.str != entry["dtype"] or list(tensor.shape) != entry["shape"]:
+                raise self.fail(f"entry {key!r} is {tensor.dtype.str} of shape {tensor.shape} in the header but its "
+                                f"manifest says {entry['dtype']} of shape {tuple(entry['shape'])}")
+            listed.append((key, tensor, entry["crc32"]))
+        unlisted = sorted(set(tensors) - {tensor.name for _, tensor, _ in listed})
+        if unlisted:
+            raise self.fail(f"tensors not listed in its manifest: {', '.join(map(repr, unlisted))}")
+        return listed, document["metadata"]

@@ -14,7 +14,7 @@ import importlib
 
 from ._user_errors import run_reporting_errors
 
-SUBCOMMANDS = ("demo", "graph", "explain", "train", "eval", "warmup", "bench", "exercise", "animate")
+SUBCOMMANDS = ("demo", "graph", "explain", "train", "eval", "export", "warmup", "bench", "exercise", "animate")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,6 +36,7 @@ from ..autograd import (
     replayed,
     tracing,
 )
+from ..serialization import ForeignStateDict
 from ..tensor import Tensor, _to_arguments, as_dtype
 from .parameter import Parameter
 
@@ -45,6 +46,21 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+
+def _refuse_foreign_layout(state: Mapping[str, Any]) -> None:
+    """Refuse a state dict whose Linear weights may be in PyTorch's (out, in) layout: torch tensors, or a
+    safetensors file another tool wrote. A square weight would otherwise load silently transposed."""
+    source = state.source if isinstance(state, ForeignStateDict) else None
+    torch_keys = [k for k, v in state.items() if type(v).__module__.partition(".")[0] == "torch"]
+    if source is None and not torch_keys:
+        return
+    origin = (f"{source} was not written by tinygrad_vn" if source is not None
+              else f"{torch_keys[0]!r} is a torch tensor")
+    raise ValueError(f"load_state_dict: {origin}, so its Linear weights may be in PyTorch's (out, in) layout, not "
+                     "tinygrad_vn's (in, out), and a square one would load silently transposed. Use "
+                     "tg.interop.from_torch(state, into=model), which transposes exactly the Linear weights, or "
+                     "pass a dict of NumPy arrays already in tinygrad_vn's layout")
 
 
 def _buffer_table(module: Module) -> dict[str, bool]:
@@ -279,6 +295,7 @@ class Module:
         and nothing is copied; with ``strict=False`` the matching names are loaded and the rest reported.
         Shapes must match either way (checked before any copy).
         """
+        _refuse_foreign_layout(state)
         own = dict(self._named_state())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
