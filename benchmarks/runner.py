@@ -42,6 +42,17 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return parser
 
 
+def limit_jax_threads(threads: int) -> None:
+    """Tell XLA (through ``XLA_FLAGS``) to use ``threads`` CPU threads, if JAX has not started yet."""
+    if "jax" in sys.modules:
+        return
+    flags = os.environ.get("XLA_FLAGS", "")
+    threading = "false" if threads == 1 else "true"
+    os.environ["XLA_FLAGS"] = (f"{flags} --xla_cpu_multi_thread_eigen={threading} "
+                               f"intra_op_parallelism_threads={threads}").strip()
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+
 def import_jax(threads: int, disabled: bool = False) -> Any:
     """JAX limited to ``threads`` CPU threads, or None when it is not installed (or ``disabled``).
 
@@ -50,12 +61,7 @@ def import_jax(threads: int, disabled: bool = False) -> Any:
     """
     if disabled:
         return None
-    if "jax" not in sys.modules:
-        flags = os.environ.get("XLA_FLAGS", "")
-        threading = "false" if threads == 1 else "true"
-        os.environ["XLA_FLAGS"] = (f"{flags} --xla_cpu_multi_thread_eigen={threading} "
-                                   f"intra_op_parallelism_threads={threads}").strip()
-        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    limit_jax_threads(threads)
     try:
         import jax
     except ImportError:
