@@ -341,12 +341,20 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **attrs: Any) -> Any:
         """Run the op on ``inputs`` (tensors, or constants lifted to tensors) and record it."""
-        tensors = _as_tensors(cls, inputs)
+        tensors = inputs  # the common case: every input is already a tensor
+        base = getattr(type(inputs[0]), "_op_base", None) if inputs else None
+        if base is None:
+            tensors = _lifted(cls, inputs)
+        else:
+            for x in inputs:
+                if not isinstance(x, base):
+                    tensors = _lifted(cls, inputs)
+                    break
         ctx = Context(cls, tensors, attrs)
         recorded = None
         state = _state
         if state.enabled and cls.differentiable:
-            needs = tuple(map(_requires_grad, tensors))
+            needs = tuple([t.requires_grad for t in tensors])
             if True in needs:  # set before the forward, which may save only what those gradients need
                 ctx.needs_input_grad = needs
                 ctx.epoch = _MUTATIONS[0]
@@ -370,20 +378,12 @@ class Function:
         raise TypeError(f"{ctx.name} defines no backward(ctx, grad)")
 
 
-_requires_grad = operator.attrgetter("requires_grad")
 _array_of = operator.attrgetter("_data")
 
 
-def _as_tensors(fn: type[Function], inputs: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``inputs`` with constants lifted to tensors of the first tensor's base class (``inputs`` itself when
-    every one is already a tensor, the common case). A subclass's first input must not make others constants."""
-    tensor_type = getattr(type(inputs[0]), "_op_base", None) if inputs else None
-    if tensor_type is not None:
-        for x in inputs:
-            if not isinstance(x, tensor_type):
-                break
-        else:
-            return inputs
+def _lifted(fn: type[Function], inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``inputs`` with constants lifted to tensors of the first tensor's base class (a subclass's first
+    input must not make others constants)."""
     like = next((x for x in inputs if hasattr(type(x), "_from_op")), None)
     if like is None:
         raise TypeError(f"{fn.__name__}.apply needs at least one Tensor argument")
@@ -496,7 +496,7 @@ def seed_gradient(root: Any, grad: Any) -> np.ndarray:
         seed = np.empty(root.data.shape, root.data.dtype)
         seed.fill(1)  # half the cost of np.ones_like, which a compiled step pays on every call
         return seed
-    if hasattr(type(grad), "_from_op"):
+    if type(grad) is not np.ndarray and hasattr(type(grad), "_from_op"):  # arrays skip a failing (slow) hasattr
         grad = grad.data
     seed = np.asarray(grad, dtype=root._data.dtype)
     if seed.shape != root._data.shape:
@@ -510,29 +510,35 @@ def topological_order(root: Any, every_input: bool = False) -> list[Any]:
     With ``every_input`` the walk also takes inputs that need no gradient (data, targets, constants),
     as the graph drawer wants.
     """
-    order: list[Any] = []
-    visited: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    ctx = root._ctx
+    if ctx is None:
+        return [root]
     rebased = _REBASED[0]  # point each op at the nodes it read, before later in-place ops moved its inputs
+    if rebased:
+        ctx.parents = tuple([node_seen_by(p, ctx) for p in ctx.parents])
+    order: list[Any] = []
+    visited = {id(root)}
+    # Depth first, each op's inputs taken last first; a leaf goes into the order as soon as it is met, an
+    # op once all its inputs are in. Each stack entry is an op and the iterator over its inputs not yet seen.
+    stack: list[tuple[Any, Any]] = [(root, reversed(ctx.parents))]
     while stack:
-        tensor, children_done = stack.pop()
-        if children_done:
+        tensor, parents = stack[-1]
+        for parent in parents:
+            key = id(parent)
+            if key in visited or not (every_input or parent.requires_grad):
+                continue
+            visited.add(key)
+            ctx = parent._ctx
+            if ctx is None:
+                order.append(parent)
+                continue
+            if rebased:
+                ctx.parents = tuple([node_seen_by(p, ctx) for p in ctx.parents])
+            stack.append((parent, reversed(ctx.parents)))
+            break
+        else:
+            stack.pop()
             order.append(tensor)
-            continue
-        key = id(tensor)
-        if key in visited:
-            continue
-        visited.add(key)
-        ctx = tensor._ctx
-        if ctx is None:
-            order.append(tensor)
-            continue
-        stack.append((tensor, True))
-        if rebased:
-            ctx.parents = tuple([node_seen_by(p, ctx) for p in ctx.parents])
-        for parent in ctx.parents:
-            if (every_input or parent.requires_grad) and id(parent) not in visited:
-                stack.append((parent, False))
     return order
 
 
