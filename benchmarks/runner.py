@@ -105,7 +105,10 @@ def _child_rows(args: argparse.Namespace, threads: int, groups: list[str], log: 
                    "--out", folder, *(["--quick"] if args.quick else []), *(["--no-torch"] if args.no_torch else []),
                    *(["--no-jax"] if args.no_jax else []), *(["--torch-compile"] if args.torch_compile else [])]
         log(f"  {threads} thread(s): a fresh process")
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        code = subprocess.run(command, stdout=subprocess.DEVNULL).returncode
+        if code:
+            raise SystemExit(f"error: the {threads}-thread benchmark process failed (exit status {code}); "
+                             "its messages are above")
         saved = json.loads((Path(folder) / "bench.json").read_text())
     return [Row(**{k: v for k, v in row.items() if k != "ratios"}) for row in saved["rows"]]
 
