@@ -21,11 +21,15 @@ from .timing import Row, compare
 
 @dataclass
 class Settings:
-    """How long to measure: ``rounds`` interleaved rounds of about ``round_s`` seconds each."""
+    """How long to measure: ``rounds`` interleaved rounds of about ``round_s`` seconds each.
+
+    ``torch_compile``: also time steps under ``torch.compile`` (it compiles for seconds per net, so not in quick runs).
+    """
 
     quick: bool
     rounds: int
     round_s: float
+    torch_compile: bool = False
 
 
 def _rng() -> np.random.Generator:

@@ -1,18 +1,21 @@
-"""MNIST benchmark: tinygrad_vn against hand-written NumPy backprop and PyTorch, side by side.
+"""MNIST benchmark: tinygrad_vn against hand-written NumPy backprop, PyTorch and JAX, side by side.
 
     python -m benchmarks.mnist                       # everything, report on stdout
     python -m benchmarks.mnist --report benchmarks/MNIST_RESULTS.md --json runs/mnist_bench.json
 
 1. Speed race: 784-128-10 ReLU, SGD (momentum 0.9, lr 0.1), batch 128, the same float32 data, the
-   same initial weights and the same batch order for all three. Epochs run round robin (epoch k of
+   same initial weights and the same batch order for all four (data loading included: each cuts its
+   batches from the arrays in memory; tinygrad_vn trains through ``tinygrad-vn train``'s ``train_epoch``,
+   JAX through one ``jax.jit`` of ``value_and_grad`` plus the update). Epochs run round robin (epoch k of
    every framework, then epoch k + 1), so a busy machine slows them alike. Reports seconds per epoch
    (median, evaluation excluded), samples/s, accuracy after 3 epochs and the training time until the
    test accuracy first reaches 98%.
 2. Accuracy targets: 784-128-10 ReLU, Adam 1e-3, batch 128, 10 epochs (PyTorch too, as a reference).
 3. Seed 002's network: runs ``examples/mnist_from_scratch.py`` and reads its test accuracy.
 
-Data: ``$TINYGRAD_VN_DATA/mnist/`` (or the user cache). PyTorch parts are skipped when it is not
-installed. ``run(args)`` returns the results as a dict, for a harness that wants to call it.
+Data: ``$TINYGRAD_VN_DATA/mnist/`` (or the user cache); ``--synthetic`` times the race on random data of
+MNIST's shapes instead (speed only: its accuracies mean nothing). PyTorch and JAX parts are skipped when
+they are not installed. ``run(args)`` returns the results as a dict, for a harness that wants to call it.
 """
 
 from __future__ import annotations
@@ -184,9 +187,58 @@ class TorchTrainer:
         return float((predictions == self.y_test).float().mean())
 
 
+class JaxTrainer:
+    """JAX as its users write a training loop: one ``jax.jit`` of ``value_and_grad`` plus the SGD update.
+
+    Batches are cut from the NumPy arrays by the same permutations as the others' and handed to the
+    compiled step; parameters and velocities are donated so XLA may update them in place. The epoch waits
+    for its last step (JAX dispatches asynchronously).
+    """
+
+    name = "jax"
+
+    def __init__(self, data: Data, optimizer: str, seed: int) -> None:
+        if optimizer != "sgd":
+            raise ValueError("the JAX baseline implements SGD with momentum only")
+        import jax
+
+        self.jax, jnp = jax, jax.numpy
+        self.x_train, self.y_train, self.x_test, self.y_test = data
+        self.rng = np.random.default_rng(seed)
+        self.params = [jnp.asarray(p) for p in initial_weights(seed)]
+        self.velocity = [jnp.zeros_like(p) for p in self.params]
+
+        def loss(params: list, x: object, y: object) -> object:
+            w1, b1, w2, b2 = params
+            logits = jax.nn.relu(x @ w1 + b1) @ w2 + b2
+            return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
+
+        def step(params: list, velocity: list, x: object, y: object) -> tuple[list, list]:
+            grads = jax.grad(loss)(params, x, y)
+            velocity = [SGD_MOMENTUM * v + g for v, g in zip(velocity, grads)]
+            return [p - SGD_LR * v for p, v in zip(params, velocity)], velocity
+
+        self.step = jax.jit(step, donate_argnums=(0, 1))
+        self.predict = jax.jit(lambda params, x: jnp.argmax(
+            jax.nn.relu(x @ params[0] + params[1]) @ params[2] + params[3], axis=1))
+
+    def train_epoch(self) -> None:
+        order = self.rng.permutation(len(self.x_train))
+        for start in range(0, len(order), BATCH_SIZE):
+            index = order[start : start + BATCH_SIZE]
+            self.params, self.velocity = self.step(self.params, self.velocity, self.x_train[index],
+                                                   self.y_train[index])
+        self.jax.block_until_ready(self.params)
+
+    def test_accuracy(self) -> float:
+        return float((np.asarray(self.predict(self.params, self.x_test)) == self.y_test).mean())
+
+
 TRAINERS: dict[str, Callable[..., object]] = {
-    "tinygrad_vn": TinygradTrainer, "numpy": NumpyTrainer, "pytorch": TorchTrainer,
+    "tinygrad_vn": TinygradTrainer, "numpy": NumpyTrainer, "pytorch": TorchTrainer, "jax": JaxTrainer,
 }
+SGD_ONLY = ("numpy", "jax")
+"""Baselines written for the speed race's SGD only (not run in the Adam accuracy part)."""
 
 
 # --------------------------------------------------------------------------- measuring
@@ -253,10 +305,16 @@ def run_seed_network(log: Callable[[str], None]) -> dict:
 
 
 def set_threads(count: int) -> None:
-    """Cap every framework at ``count`` threads: BLAS (NumPy and tinygrad_vn) and PyTorch's pool."""
+    """Cap every framework at ``count`` threads: BLAS (NumPy and tinygrad_vn), XLA's and PyTorch's pools.
+
+    XLA reads its count when JAX starts, so this runs before any trainer imports JAX.
+    """
     from tinygrad_vn import set_num_threads
 
+    from .runner import limit_jax_threads
+
     set_num_threads(count)
+    limit_jax_threads(count)
     try:
         import torch
     except ImportError:
@@ -265,34 +323,39 @@ def set_threads(count: int) -> None:
 
 
 def available(names: list[str]) -> list[str]:
-    """The requested frameworks that can run here (PyTorch only when importable)."""
-    if "pytorch" in names:
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            return [n for n in names if n != "pytorch"]
-    return names
+    """The requested frameworks that can run here (PyTorch and JAX only when installed)."""
+    import importlib.util
+
+    optional = {"pytorch": "torch", "jax": "jax"}
+    return [n for n in names if n not in optional or importlib.util.find_spec(optional[n]) is not None]
+
+
+def synthetic_data(seed: int = 0) -> Data:
+    """Random data of MNIST's shapes and types (60,000 + 10,000 images of 784 pixels in [0, 1), labels 0-9)."""
+    rng = np.random.default_rng(seed)
+    return (rng.random((60000, 784), dtype=np.float32), rng.integers(0, 10, 60000),
+            rng.random((10000, 784), dtype=np.float32), rng.integers(0, 10, 10000))
 
 
 def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     """Run the benchmark parts that ``args`` selects and return every measured number."""
     set_threads(args.threads)
-    data = load_data()
+    data = synthetic_data(args.seed) if args.synthetic else load_data()
     frameworks = available(args.frameworks)
-    results: dict = {"machine": machine_info(args.threads), "frameworks": frameworks}
+    results: dict = {"machine": machine_info(args.threads), "frameworks": frameworks, "synthetic": args.synthetic}
 
     log(f"Speed race: 784-{HIDDEN}-10 ReLU, SGD momentum {SGD_MOMENTUM} lr {SGD_LR}, batch {BATCH_SIZE}")
     trainers = [TRAINERS[name](data, "sgd", args.seed) for name in frameworks]
-    curves = race(trainers, args.max_epochs, 3, TARGET_ACCURACY, log)
+    curves = race(trainers, args.max_epochs, 3, None if args.synthetic else TARGET_ACCURACY, log)
     results["race"] = [asdict(c) | summary(c) for c in curves]
 
-    if not args.skip_targets:
+    if not args.skip_targets and not args.synthetic:
         log(f"Accuracy targets: 784-{HIDDEN}-10 ReLU, Adam lr {ADAM_LR}, batch {BATCH_SIZE}, 10 epochs")
-        names = [n for n in frameworks if n != "numpy"]
+        names = [n for n in frameworks if n not in SGD_ONLY]
         trainers = [TRAINERS[name](data, "adam", args.seed) for name in names]
         results["adam"] = [asdict(c) | summary(c) for c in race(trainers, 10, 10, None, log)]
 
-    if not args.skip_seed_network:
+    if not args.skip_seed_network and not args.synthetic:
         log("Seed 002 network (examples/mnist_from_scratch.py): 784-10-10, full-batch GD, 500 iterations")
         results["seed_network"] = run_seed_network(log)
     return results
@@ -315,6 +378,12 @@ def machine_info(threads: int) -> dict:
         info["torch"] = torch.__version__
     except ImportError:
         info["torch"] = None
+    from importlib import metadata
+
+    try:
+        info["jax"] = metadata.version("jax")
+    except metadata.PackageNotFoundError:
+        info["jax"] = None
     return info
 
 
@@ -332,9 +401,11 @@ def report(results: dict) -> str:
         "# MNIST benchmark results",
         "",
         f"Generated by `python -m benchmarks.mnist` on {m['date']}: Python {m['python']}, NumPy {m['numpy']}, "
-        f"PyTorch {m['torch'] or 'not installed'}, {m['threads']} thread(s) per framework "
-        "(BLAS for NumPy and tinygrad_vn, `torch.set_num_threads` for PyTorch). Seconds count training only; "
-        "the test-set evaluation after each epoch is timed apart and left out.",
+        f"PyTorch {m['torch'] or 'not installed'}, JAX {m.get('jax') or 'not installed'}, {m['threads']} thread(s) "
+        "per framework (BLAS for NumPy and tinygrad_vn, `torch.set_num_threads` for PyTorch, XLA's flags for JAX). "
+        "Seconds count training only; the test-set evaluation after each epoch is timed apart and left out."
+        + (" **Synthetic data** (random, MNIST's shapes): the speeds count, the accuracies do not."
+           if results.get("synthetic") else ""),
         "",
         f"## Speed: 784-{HIDDEN}-10 ReLU, SGD momentum {SGD_MOMENTUM}, lr {SGD_LR}, batch {BATCH_SIZE}",
         "",
@@ -350,7 +421,7 @@ def report(results: dict) -> str:
             f"{_fmt(r['epochs_to_98'], '{}')} | {_fmt(r['seconds_to_98'], '{:.2f}')} | {r['best_accuracy']:.2%} |")
     lines += ["", "Ratios (how many times faster tinygrad_vn is; above 1 means faster):", ""]
     ours = race_rows.get("tinygrad_vn")
-    for other in ("pytorch", "numpy"):
+    for other in ("pytorch", "numpy", "jax"):
         if ours is None or other not in race_rows:
             continue
         theirs = race_rows[other]
@@ -383,6 +454,11 @@ def verdicts(results: dict) -> list[str]:
     race_rows = {r["name"]: r for r in results["race"]}
     ours, torch_row = race_rows.get("tinygrad_vn"), race_rows.get("pytorch")
     lines = []
+    for other, label, minimum in (("numpy", "hand-written NumPy", 1.05), ("jax", "JAX", 1.2)):
+        if ours and other in race_rows:
+            speed = race_rows[other]["seconds_per_epoch"] / ours["seconds_per_epoch"]
+            lines.append(f"- SGD epoch ≥ {minimum}× faster than {label} (issue 14): {mark(speed >= minimum)} "
+                         f"({speed:.2f}×)")
     if ours and torch_row:
         speed = torch_row["seconds_per_epoch"] / ours["seconds_per_epoch"]
         lines.append(f"- SGD epoch ≥ {SPEEDUP_TARGET}× faster than PyTorch: {mark(speed >= SPEEDUP_TARGET)} "
@@ -413,6 +489,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-targets", action="store_true", help="skip the 10-epoch Adam runs")
     parser.add_argument("--skip-seed-network", action="store_true", help="skip examples/mnist_from_scratch.py")
+    parser.add_argument("--synthetic", action="store_true",
+                        help="race on random data of MNIST's shapes (speed only) when the data set is not here")
     parser.add_argument("--report", type=Path, default=None, help="also write the Markdown report here")
     parser.add_argument("--json", type=Path, default=None, help="write every measured number here")
     parser.add_argument("--from-json", type=Path, default=None,

@@ -64,7 +64,7 @@ def manifest(threads: list[int], torch: Any) -> dict[str, Any]:
         "git_commit": _git_commit(),
         "python": sys.version.split()[0],
         "versions": {name: _version(name) for name in ("tinygrad-vn", "numpy", "numba", "llvmlite", "torch",
-                                                       "threadpoolctl")},
+                                                       "jax", "jaxlib", "threadpoolctl")},
         "backend": tg.get_backend(),
         "cpu": _cpu_model(),
         "cpu_count": os.cpu_count(),
@@ -101,15 +101,63 @@ def _format_targets(row: Row) -> str:
     return "; ".join(parts)
 
 
+def is_training(row: Row) -> bool:
+    """Whether ``row`` is a training step (shown side by side by :func:`training_table`)."""
+    return row.group.startswith("training step")
+
+
 def markdown_table(rows: list[Row]) -> str:
-    """The rows as a Markdown table: medians, ratios (× faster than tinygrad_vn's rivals), targets."""
+    """The rows other than training steps as a Markdown table: medians, ratios (their time ÷ ours), targets."""
     lines = ["| group | case | threads | tinygrad_vn | numpy | torch | numpy ÷ tg | torch ÷ tg | target |",
              "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
+        if is_training(row):
+            continue
         ratios = [f"{row.ratios[name]:.2f}×" if row.ratios.get(name) else "-" for name in IMPLEMENTATIONS[1:]]
         seconds = [_format_seconds(row.seconds.get(name)) for name in IMPLEMENTATIONS]
         lines.append(f"| {row.group} | {row.case} | {row.threads} | {' | '.join(seconds)} | "
                      f"{' | '.join(ratios)} | {_format_targets(row)} |")
+    return "\n".join(lines)
+
+
+TRAINING_COLUMNS = (("tg eager", "tg eager"), ("tinygrad_vn", "tg.compile"), ("torch", "PyTorch eager"),
+                    ("torch.compile", "torch.compile"), ("jax", "JAX jit"), ("numpy", "hand NumPy"),
+                    ("blas floor", "BLAS floor"))
+"""(key in a compiled row's ``seconds``, heading) of each implementation in the side-by-side table."""
+
+TRAINING_RATIOS = (("compiled", "jax", "tg.compile vs JAX"), ("compiled", "numpy", "tg.compile vs NumPy"),
+                   ("compiled", "blas floor", "floor ÷ tg.compile"), ("eager", "torch", "eager vs PyTorch"))
+"""(which tinygrad_vn step, rival, heading): each ratio is the rival's time ÷ that step's."""
+
+
+def _ratio_cell(row: Row, rival: str) -> str:
+    ratio = row.ratios.get(rival)
+    if ratio is None:
+        return "-"
+    target = next((t for t in row.targets if t.get("vs") == rival), None)
+    if target is None:
+        return f"{ratio:.2f}×"
+    return f"{ratio:.2f}× (≥ {target['min']:.3g}: {'met' if target['met'] else '**NOT met**'})"
+
+
+def training_table(rows: list[Row]) -> str:
+    """The training steps side by side, one line per net and thread count: every implementation's median,
+    then tg.compile against JAX, NumPy and the BLAS floor and the eager step against PyTorch, each ratio
+    with its target's verdict where issue 14 sets one (at 1 thread)."""
+    pairs: dict[tuple[str, int], dict[str, Row]] = {}
+    for row in rows:
+        if is_training(row):
+            kind = "compiled" if row.group.endswith("tg.compile") else "eager"
+            pairs.setdefault((row.case, row.threads), {})[kind] = row
+    headings = [heading for _, heading in TRAINING_COLUMNS] + [heading for *_, heading in TRAINING_RATIOS]
+    lines = ["| step | threads | " + " | ".join(headings) + " |", "|---|---|" + "---|" * len(headings)]
+    for (case, threads), pair in pairs.items():
+        compiled, eager = pair.get("compiled"), pair.get("eager")
+        if compiled is None or eager is None:
+            continue
+        seconds = [_format_seconds(compiled.seconds.get(key)) for key, _ in TRAINING_COLUMNS]
+        ratios = [_ratio_cell(compiled if kind == "compiled" else eager, rival) for kind, rival, _ in TRAINING_RATIOS]
+        lines.append(f"| {case} | {threads} | {' | '.join(seconds)} | {' | '.join(ratios)} |")
     return "\n".join(lines)
 
 

@@ -1,9 +1,11 @@
 """Start-up costs, each measured in fresh Python processes.
 
 - import: wall time of ``python -c "import X"`` minus that of ``python -c "pass"``.
-- first step: from process start to the end of the first 784-128-10 batch-64 training step
-  (import, model, kernels compiled or loaded, one step) with a cold kernel cache (an empty
-  ``NUMBA_CACHE_DIR``) and a warm one (the same directory, after a first process filled it).
+- first compiled step: from process start to the end of the first replayed call of a ``tg.compile``d
+  784-128-10 batch-64 training step (import, model, the recording call, the generated kernels compiled or
+  loaded, one replay), with a cold cache (``NUMBA_CACHE_DIR`` and ``XDG_CACHE_HOME`` pointing at an empty
+  folder, so neither Numba's kernels nor any generated source are cached) and a warm one (the same folder,
+  after a first process filled it). Issue 14's targets: warm within 1 s, cold within 6 s.
 """
 
 from __future__ import annotations
@@ -26,11 +28,19 @@ import tinygrad_vn.functional as F
 from tinygrad_vn import nn, optim
 model = nn.mlp([784, 128, 10], "relu")
 opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-x = tg.Tensor(np.random.default_rng(0).random((64, 784), dtype=np.float32))
+x = np.random.default_rng(0).random((64, 784), dtype=np.float32)
 y = np.random.default_rng(1).integers(0, 10, 64)
-opt.zero_grad()
-F.cross_entropy(model(x), y).backward()
-opt.step()
+
+@tg.compile
+def step(x, y):
+    opt.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss
+
+step(x, y)  # records
+step(x, y)  # the first replay
 print(time.perf_counter() - start)
 """
 
@@ -60,22 +70,24 @@ def import_time(settings: Settings, torch_available: bool) -> Row:
     return row
 
 
-def _first_step(env: dict[str, str]) -> float:
+def _first_step(env: dict[str, str]) -> tuple[float, str]:
+    """Seconds to the end of the first replayed step, and what the process wrote on stderr."""
     out = subprocess.run([sys.executable, "-c", FIRST_STEP], check=True, env=env, capture_output=True, text=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    return float(out.stdout.strip().splitlines()[-1]), out.stderr
 
 
 def first_step(settings: Settings) -> list[Row]:
-    """First training step of a fresh process, cold and warm kernel cache (tinygrad_vn only)."""
+    """First compiled training step of a fresh process, cold and warm cache (tinygrad_vn only)."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="tinygrad_vn-bench-cache-") as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        cold = _first_step(env)
-        warm = sorted(_first_step(env) for _ in range(1 if settings.quick else 3))
-        for state, value, limit in (("cold", cold, None), ("warm", warm[len(warm) // 2], 1.0)):
-            row = Row("start-up", f"first training step, {state} kernel cache (s from process start)", 1,
-                      {"tinygrad_vn": value, "numpy": None, "torch": None})
-            if limit is not None:
-                row.targets = [{"limit_s": limit, "met": value <= limit}]
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "XDG_CACHE_HOME": cache}
+        cold, cold_stderr = _first_step(env)
+        warm = sorted(_first_step(env)[0] for _ in range(1 if settings.quick else 3))
+        said = "said on stderr that it was compiling" if "compil" in cold_stderr.lower() else \
+            "said nothing on stderr about compiling"
+        for state, value, limit, note in (("cold", cold, 6.0, said), ("warm", warm[len(warm) // 2], 1.0, "")):
+            row = Row("start-up", f"first compiled step, {state} cache (s from process start)", 1,
+                      {"tinygrad_vn": value, "numpy": None, "torch": None}, note=note)
+            row.targets = [{"limit_s": limit, "met": value <= limit}]
             rows.append(row)
     return rows

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import operator
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -346,26 +347,33 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **attrs: Any) -> Any:
         """Run the op on ``inputs`` (tensors, or constants lifted to tensors) and record it."""
-        like = _first_tensor(cls, inputs)
-        tensor_type = type(like)._op_base  # the base class: a subclass's first input must not make others constants
-        tensors = tuple([x if isinstance(x, tensor_type) else tensor_type._lift(x, like) for x in inputs])
+        tensors = inputs  # the common case: every input is already a tensor
+        base = getattr(type(inputs[0]), "_op_base", None) if inputs else None
+        if base is None:
+            tensors = _lifted(cls, inputs)
+        else:
+            for x in inputs:
+                if not isinstance(x, base):
+                    tensors = _lifted(cls, inputs)
+                    break
         ctx = Context(cls, tensors, attrs)
         recorded = None
-        if _state.enabled and cls.differentiable:
+        state = _state
+        if state.enabled and cls.differentiable:
             needs = tuple([t.requires_grad for t in tensors])
             if True in needs:  # set before the forward, which may save only what those gradients need
                 ctx.needs_input_grad = needs
                 ctx.epoch = _MUTATIONS[0]
                 recorded = ctx
         if _anomaly is None:
-            out = cls.forward(ctx, *[t._data for t in tensors], **attrs)
+            out = cls.forward(ctx, *map(_array_of, tensors), **attrs)
         else:
             out = _anomaly.forward(cls, ctx, tensors, attrs)
-        result = tensor_type._from_op(out, recorded)
+        result = tensors[0]._op_base._from_op(out, recorded)
         if cls.view and np.may_share_memory(result._data, tensors[0]._data):
             result._vc = version_of(tensors[0])
-        if _state.tracer is not None:
-            _state.tracer.record_op(cls, ctx, tensors, attrs, result)
+        if state.tracer is not None:
+            state.tracer.record_op(cls, ctx, tensors, attrs, result)
         return result
 
     @staticmethod
@@ -379,11 +387,17 @@ class Function:
         raise TypeError(f"{ctx.name} defines no backward(ctx, grad)")
 
 
-def _first_tensor(fn: type[Function], inputs: Sequence[Any]) -> Any:
-    for x in inputs:
-        if hasattr(type(x), "_from_op"):
-            return x
-    raise TypeError(f"{fn.__name__}.apply needs at least one Tensor argument")
+_array_of = operator.attrgetter("_data")
+
+
+def _lifted(fn: type[Function], inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``inputs`` with constants lifted to tensors of the first tensor's base class (a subclass's first
+    input must not make others constants)."""
+    like = next((x for x in inputs if hasattr(type(x), "_from_op")), None)
+    if like is None:
+        raise TypeError(f"{fn.__name__}.apply needs at least one Tensor argument")
+    tensor_type = type(like)._op_base
+    return tuple([x if isinstance(x, tensor_type) else tensor_type._lift(x, like) for x in inputs])
 
 
 BackwardHook = Callable[[Any, np.ndarray, tuple[Any, ...]], None]
@@ -474,7 +488,7 @@ def walk_backward(root: Any, seed: np.ndarray, order: list[Any], retain_graph: b
         for parent, parent_grad, needed in zip(ctx.parents, input_grads, ctx.needs_input_grad):
             if not needed or parent_grad is None:
                 continue
-            if type(parent_grad) is not np.ndarray or parent_grad.shape != parent.data.shape:
+            if type(parent_grad) is not np.ndarray or parent_grad.shape != parent._data.shape:
                 parent_grad = _checked_gradient(ctx, parent, parent_grad)
             key = id(parent)
             grads[key] = grads[key] + parent_grad if key in grads else parent_grad
@@ -492,10 +506,10 @@ def seed_gradient(root: Any, grad: Any) -> np.ndarray:
         seed = np.empty(root.data.shape, root.data.dtype)
         seed.fill(1)  # half the cost of np.ones_like, which a compiled step pays on every call
         return seed
-    if hasattr(type(grad), "_from_op"):
+    if type(grad) is not np.ndarray and hasattr(type(grad), "_from_op"):  # arrays skip a failing (slow) hasattr
         grad = grad.data
-    seed = np.asarray(grad, dtype=root.data.dtype)
-    if seed.shape != root.shape:
+    seed = np.asarray(grad, dtype=root._data.dtype)
+    if seed.shape != root._data.shape:
         raise RuntimeError(f"backward(): grad has shape {seed.shape} but the tensor has shape {root.shape}")
     return seed
 
@@ -506,28 +520,35 @@ def topological_order(root: Any, every_input: bool = False) -> list[Any]:
     With ``every_input`` the walk also takes inputs that need no gradient (data, targets, constants),
     as the graph drawer wants.
     """
+    ctx = root._ctx
+    if ctx is None:
+        return [root]
+    rebased = _REBASED[0]  # point each op at the nodes it read, before later in-place ops moved its inputs
+    if rebased:
+        ctx.parents = tuple([node_seen_by(p, ctx) for p in ctx.parents])
     order: list[Any] = []
-    visited: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    visited = {id(root)}
+    # Depth first, each op's inputs taken last first; a leaf goes into the order as soon as it is met, an
+    # op once all its inputs are in. Each stack entry is an op and the iterator over its inputs not yet seen.
+    stack: list[tuple[Any, Any]] = [(root, reversed(ctx.parents))]
     while stack:
-        tensor, children_done = stack.pop()
-        if children_done:
+        tensor, parents = stack[-1]
+        for parent in parents:
+            key = id(parent)
+            if key in visited or not (every_input or parent.requires_grad):
+                continue
+            visited.add(key)
+            ctx = parent._ctx
+            if ctx is None:
+                order.append(parent)
+                continue
+            if rebased:
+                ctx.parents = tuple([node_seen_by(p, ctx) for p in ctx.parents])
+            stack.append((parent, reversed(ctx.parents)))
+            break
+        else:
+            stack.pop()
             order.append(tensor)
-            continue
-        key = id(tensor)
-        if key in visited:
-            continue
-        visited.add(key)
-        ctx = tensor._ctx
-        if ctx is None:
-            order.append(tensor)
-            continue
-        stack.append((tensor, True))
-        if _REBASED[0]:  # point the op at the nodes it read, before later in-place ops moved its inputs
-            ctx.parents = tuple([node_seen_by(p, ctx) for p in ctx.parents])
-        for parent in ctx.parents:
-            if (every_input or parent.requires_grad) and id(parent) not in visited:
-                stack.append((parent, False))
     return order
 
 
@@ -572,17 +593,18 @@ def _checked_gradient(ctx: Context, parent: Any, grad: Any) -> np.ndarray:
 
 
 def _accumulate_into_grad(tensor: Any, grad: np.ndarray, handed_out: set[int]) -> None:
-    if tensor.grad is None:
+    held = tensor._grad
+    if held is None:
         # .grad must own its array: ops may pass one array to several inputs, and the user may change
         # .grad in place. A fresh array that nobody else holds is kept as it is (copying every
         # gradient cost up to a third of a 784-128-10 training step).
-        flags = grad.flags
-        if id(grad) in handed_out or grad.dtype != tensor.data.dtype or not (flags.owndata and flags.writeable):
-            grad = np.array(grad, dtype=tensor.data.dtype)
+        dtype, flags = tensor._data.dtype, grad.flags
+        if id(grad) in handed_out or grad.dtype != dtype or not (flags.owndata and flags.writeable):
+            grad = np.array(grad, dtype=dtype)
         handed_out.add(id(grad))
         tensor._grad = type(tensor)._from_op(grad, None)
     else:
-        existing = tensor.grad._data
+        existing = held._data
         if existing.flags.writeable and existing.shape == grad.shape:
             np.add(existing, grad, out=existing, casting="unsafe")  # in place, as PyTorch: a held .grad sees the sum
             bump_version(tensor.grad)

@@ -21,6 +21,7 @@ from .autograd import (
     _TENSOR_HOOKS,
     Context,
     RemovableHandle,
+    _state,
     backward,
     bump_version,
     current_tracer,
@@ -119,6 +120,9 @@ class ElementCount(int):
         return self.shape[dim]
 
 
+_new_object = object.__new__  # what ``Tensor._from_op`` builds with, looked up once
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it, for reverse-mode autodiff.
 
@@ -150,7 +154,7 @@ class Tensor:
     @classmethod
     def _from_op(cls, data: np.ndarray, ctx: Context | None) -> Tensor:
         """Wrap an op's output array without copying (used by the engine)."""
-        out = cls.__new__(cls)
+        out = _new_object(cls)
         out._data = data if isinstance(data, np.ndarray) else np.asarray(data)
         out._vc = None
         out._grad = None
@@ -211,7 +215,7 @@ class Tensor:
 
     def _set_grad(self, value: Tensor | None) -> None:
         if value is None:
-            if current_tracer() is not None:
+            if _state.tracer is not None:  # current_tracer(), without a call: ``t.grad = None`` is on a hot path
                 _clear_grad(self)  # recorded, so that a compiled step clears it on every call
             else:
                 self._grad = None

@@ -1,4 +1,4 @@
-"""``tinygrad-vn bench``: the benchmark suite (tinygrad_vn vs hand-written NumPy vs PyTorch)."""
+"""``tinygrad-vn bench``: the benchmark suite (tinygrad_vn vs hand-written NumPy, PyTorch, JAX and the BLAS floor)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``bench`` subcommand."""
-    parser = subparsers.add_parser("bench", help="time tinygrad_vn against NumPy and PyTorch (--quick for CI)",
+    parser = subparsers.add_parser("bench", help="time tinygrad_vn against NumPy, PyTorch and JAX (--quick for CI)",
                                    description="Run the benchmark suite; writes bench.json and bench.png.")
     _add_suite_options(parser)
     parser.set_defaults(func=_run)
