@@ -10,6 +10,7 @@ import pytest
 MODULES = ["tinygrad_vn.animate", "tinygrad_vn.autograd", "tinygrad_vn.exercise", "tinygrad_vn.explain",
            "tinygrad_vn.func", "tinygrad_vn.nn.module", "tinygrad_vn.phrases", "tinygrad_vn.rules",
            "tinygrad_vn.tensor", "tinygrad_vn.viz"]
+MODULES += ["tinygrad_vn.cli.arguments", "tinygrad_vn.cli.examples", "tinygrad_vn.dag"]
 
 
 @pytest.mark.parametrize("name", MODULES)

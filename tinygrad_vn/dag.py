@@ -343,7 +343,8 @@ def _derived_name(graph: Graph, tensor: Any, names: dict[int, Name]) -> str | No
 @dataclass(frozen=True)
 class SoftmaxCrossEntropy:
     """A softmax met by a cross-entropy: the logits ``Z``, ``o = softmax(Z)`` and the targets ``y`` as arrays
-    of Z's shape (one-hot for class labels), with the tensors (or ``None``) that hold ``o`` and ``y``.
+    of Z's shape (one-hot for class labels), with the tensors (or ``None``) that hold ``o`` and ``y``. A
+    sigmoid met by binary cross-entropy has ``kind`` "sigmoid_bce" and ``ŷ = σ(Z)`` in place of ``o``.
 
     Where each row of ``y`` sums to 1, ``dZ = (o − y) · dL``: the softmax's Jacobian and the log's
     ``1 / o`` cancel (seed 001). Whether they did in a given graph is for the caller to check against
@@ -355,11 +356,13 @@ class SoftmaxCrossEntropy:
     targets: np.ndarray
     probabilities_tensor: Any
     targets_tensor: Any
+    kind: str = "softmax_ce"
 
 
 def softmax_cross_entropies(graph: Graph) -> list[SoftmaxCrossEntropy]:
     """Every softmax then cross-entropy of the graph, fused (``CrossEntropy``) or written out
-    (``softmax`` then ``log`` then ``× y``; ``log_softmax`` then ``× y`` or ``NegativeLogLikelihood``).
+    (``softmax`` then ``log`` then ``× y``; ``log_softmax`` then ``× y`` or ``NegativeLogLikelihood``), and
+    every sigmoid then binary cross-entropy (``kind`` "sigmoid_bce", ``o`` standing for ``ŷ``).
 
     >>> import numpy as np, tinygrad_vn as tg
     >>> z = tg.tensor([[1.0, 2.0]], requires_grad=True)
@@ -377,6 +380,7 @@ def softmax_cross_entropies(graph: Graph) -> list[SoftmaxCrossEntropy]:
                                              _one_hot(parents[1].data, logits.shape), None, parents[1]))
             continue
         if op.name not in ("Softmax", "LogSoftmax"):
+            found += _sigmoid_cross_entropy(graph, op)
             continue
         logits, output = parents[0], op.output
         probabilities = output.data if op.name == "Softmax" else np.exp(output.data)
@@ -397,6 +401,27 @@ def softmax_cross_entropies(graph: Graph) -> list[SoftmaxCrossEntropy]:
         found.append(SoftmaxCrossEntropy(logits, probabilities, targets,
                                          output if op.name == "Softmax" else None, target))
     return found
+
+
+def _sigmoid_cross_entropy(graph: Graph, op: Op) -> list[SoftmaxCrossEntropy]:
+    """A sigmoid met by binary cross-entropy (or the fused op), as the same record: ``o`` is ``ŷ = σ(Z)``,
+    and ``dZ = (ŷ − y) · dL`` (seed 000, and seed 004's ``δ(3) = A(3) − Y``)."""
+    parents = op.ctx.parents
+    if op.name == "BinaryCrossEntropyWithLogits":
+        logits, target = parents[0], parents[1]
+        return [SoftmaxCrossEntropy(logits, 1 / (1 + np.exp(-logits.data)),
+                                    np.broadcast_to(np.asarray(target.data, dtype=np.float64), logits.shape),
+                                    None, target, "sigmoid_bce")]
+    if op.name != "Sigmoid":
+        return []
+    loss = next((u for u in graph.consumers[id(op.output)] if u.name == "BinaryCrossEntropy"
+                 and u.ctx.parents[0] is op.output), None)
+    if loss is None:
+        return []
+    target = loss.ctx.parents[1]
+    return [SoftmaxCrossEntropy(parents[0], op.output.data,
+                                np.broadcast_to(np.asarray(target.data, dtype=np.float64), op.output.shape),
+                                op.output, target, "sigmoid_bce")]
 
 
 def _target_of(graph: Graph, logs: Any) -> Any:

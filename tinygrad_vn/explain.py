@@ -449,20 +449,27 @@ class _Writer:
         if not small or any(p.data.size > MAX_CHAIN_ELEMENTS for p in parameters):
             return [*lines, self.say("no_chains", params=MAX_CHAIN_ELEMENTS, tensors=dag.JACOBIAN_LIMIT)]
         edges = _element_edges(steps)
-        heads = self.softmax_heads(grads)
+        softmax_heads = self.collapsed_heads(grads, "softmax_ce")
+        every_head = {**softmax_heads, **self.collapsed_heads(grads, "sigmoid_bce")}
         for parameter in parameters:
             for index in range(parameter.data.size):
                 paths = _paths(edges, (id(parameter), index), (id(graph.root), 0))
-                lines += self.chain(parameter, index, _cut_at_heads(paths, heads),
-                                    float(grads[id(parameter)].flat[index]))
+                cut = _cut_at_heads(paths, softmax_heads)
+                if len(cut) > 1:  # a single product shows σ + BCE cancelling in its own rows (see collapsed)
+                    cut = _cut_at_heads(paths, every_head)
+                lines += self.chain(parameter, index, cut, float(grads[id(parameter)].flat[index]))
         return lines
 
-    def softmax_heads(self, grads: dict[int, np.ndarray]) -> dict[tuple[int, int], _ChainPath]:
-        """For each element ``z_k`` of logits met by softmax and cross-entropy, the one factor ∂L/∂z_k written
-        ``o_k − y_k`` (times the loss's scale, ``/n`` for a mean), where the gradient that reached the
-        logits is exactly that: the softmax's paths collapse into it (seed 001)."""
-        heads: dict[tuple[int, int], _Factor] = {}
+    def collapsed_heads(self, grads: dict[int, np.ndarray], kind: str) -> dict[tuple[int, int], _ChainPath]:
+        """For each element ``z_k`` of logits met by softmax and cross-entropy (``kind`` "softmax_ce"), the one
+        factor ∂L/∂z_k written ``o_k − y_k`` (times the loss's scale, ``/n`` for a mean), where the gradient
+        that reached the logits is exactly that: the softmax's paths collapse into it (seed 001). With
+        "sigmoid_bce", the same for a sigmoid and binary cross-entropy: ``ŷ_k − y_k`` (seed 004's δ(3))."""
+        heads: dict[tuple[int, int], _ChainPath] = {}
+        symbol = "o" if kind == "softmax_ce" else "ŷ"
         for found in dag.softmax_cross_entropies(self.graph):
+            if found.kind != kind:
+                continue
             logits = found.logits
             grad = grads.get(id(logits))
             if grad is None:
@@ -472,7 +479,7 @@ class _Writer:
             if scale is None:
                 continue
             for k in range(logits.data.size):
-                o = self.labelled(found.probabilities_tensor, "o", logits.shape, k)
+                o = self.labelled(found.probabilities_tensor, symbol, logits.shape, k)
                 y = self.labelled(found.targets_tensor, "y", logits.shape, k)
                 o_value, y_value = self.number(found.probabilities.flat[k]), self.number(found.targets.flat[k])
                 form, numbers = f"{o} − {y}", f"{o_value} − {y_value}"
