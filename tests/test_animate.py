@@ -271,7 +271,7 @@ def test_command_help_comes_from_the_phrase_table_in_both_languages(capsys):
         with pytest.raises(SystemExit):
             main(["animate", "--lang", lang, "--help"])
         out = capsys.readouterr().out
-        assert phrases.phrase("animate.cli_help_option", lang) in out
+        assert phrases.phrase("commands.help", lang) in out
         assert phrases.phrase("animate.cli_format", lang) in " ".join(out.split())
         assert phrases.english_left_in(out, lang) == []
     assert out.startswith("cách dùng: tinygrad-vn animate")

@@ -129,8 +129,9 @@ def test_a_batch_sums_the_chain_over_its_paths():
     loss = F.binary_cross_entropy(model(Tensor(np.array([[0.0], [0.5]]), name="x")),
                                   Tensor(np.array([[0.0], [0.5]]), name="y"))
     text = tg.explain(loss, model)
-    assert "∂L/∂b1(2) = sum over 2 paths:\n    ∂L/∂ŷ1 · ∂ŷ1/∂z1(2) · ∂z1(2)/∂b1(2) = 3.38 · 0.126 · 1\n" in text
-    assert "    ∂L/∂ŷ2 · ∂ŷ2/∂z2(2) · ∂z2(2)/∂b1(2) = 1.59 · 0.115 · 1\n    = 0.609" in text
+    # σ + BCE collapse in each path: ∂L/∂z_k = (ŷ_k − y_k) / 2 for the mean over the two samples
+    assert "∂L/∂b1(2) = sum over 2 paths:\n    (ŷ1 − y1)/2 · ∂z1(2)/∂b1(2) = 0.426 · 1\n" in text
+    assert "    (ŷ2 − y2)/2 · ∂z2(2)/∂b1(2) = 0.183 · 1\n    = 0.609" in text
     assert model[2].bias.grad is None
 
 

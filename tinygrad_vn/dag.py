@@ -340,6 +340,105 @@ def _derived_name(graph: Graph, tensor: Any, names: dict[int, Name]) -> str | No
     return f"({compact})" if len(compact) <= LONGEST_DERIVED_NAME else None
 
 
+@dataclass(frozen=True)
+class SoftmaxCrossEntropy:
+    """A softmax met by a cross-entropy: the logits ``Z``, ``o = softmax(Z)`` and the targets ``y`` as arrays
+    of Z's shape (one-hot for class labels), with the tensors (or ``None``) that hold ``o`` and ``y``. A
+    sigmoid met by binary cross-entropy has ``kind`` "sigmoid_bce" and ``ŷ = σ(Z)`` in place of ``o``.
+
+    Where each row of ``y`` sums to 1, ``dZ = (o − y) · dL``: the softmax's Jacobian and the log's
+    ``1 / o`` cancel (seed 001). Whether they did in a given graph is for the caller to check against
+    the gradient that reached ``Z``.
+    """
+
+    logits: Any
+    probabilities: np.ndarray
+    targets: np.ndarray
+    probabilities_tensor: Any
+    targets_tensor: Any
+    kind: str = "softmax_ce"
+
+
+def softmax_cross_entropies(graph: Graph) -> list[SoftmaxCrossEntropy]:
+    """Every softmax then cross-entropy of the graph, fused (``CrossEntropy``) or written out
+    (``softmax`` then ``log`` then ``× y``; ``log_softmax`` then ``× y`` or ``NegativeLogLikelihood``), and
+    every sigmoid then binary cross-entropy (``kind`` "sigmoid_bce", ``o`` standing for ``ŷ``).
+
+    >>> import numpy as np, tinygrad_vn as tg
+    >>> z = tg.tensor([[1.0, 2.0]], requires_grad=True)
+    >>> found = softmax_cross_entropies(build(tg.functional.cross_entropy(z, np.array([1]))))
+    >>> found[0].logits is z, found[0].targets.tolist()
+    (True, [[0.0, 1.0]])
+    """
+    found = []
+    for op in graph.ops:
+        parents = op.ctx.parents
+        if op.name == "CrossEntropy":
+            logits = parents[0]
+            shifted = np.exp(logits.data - logits.data.max(axis=-1, keepdims=True))
+            found.append(SoftmaxCrossEntropy(logits, shifted / shifted.sum(axis=-1, keepdims=True),
+                                             _one_hot(parents[1].data, logits.shape), None, parents[1]))
+            continue
+        if op.name not in ("Softmax", "LogSoftmax"):
+            found += _sigmoid_cross_entropy(graph, op)
+            continue
+        logits, output = parents[0], op.output
+        probabilities = output.data if op.name == "Softmax" else np.exp(output.data)
+        logs = output
+        if op.name == "Softmax":
+            logs = next((u.output for u in graph.consumers[id(output)] if u.name == "Log"), None)
+            if logs is None:
+                continue
+        target = _target_of(graph, logs)
+        if target is not None:
+            targets = np.broadcast_to(np.asarray(target.data, dtype=np.float64), logits.shape)
+        else:
+            nll = next((u for u in graph.consumers[id(logs)] if u.name == "NegativeLogLikelihood"), None)
+            if nll is None or op.name != "LogSoftmax" or len(nll.ctx.parents) > 2 \
+                    or getattr(nll.ctx, "label_smoothing", 0):
+                continue  # class weights or smoothed labels: the gradient is no longer o − y
+            target, targets = nll.ctx.parents[1], _one_hot(nll.ctx.parents[1].data, logits.shape)
+        found.append(SoftmaxCrossEntropy(logits, probabilities, targets,
+                                         output if op.name == "Softmax" else None, target))
+    return found
+
+
+def _sigmoid_cross_entropy(graph: Graph, op: Op) -> list[SoftmaxCrossEntropy]:
+    """A sigmoid met by binary cross-entropy (or the fused op), as the same record: ``o`` is ``ŷ = σ(Z)``,
+    and ``dZ = (ŷ − y) · dL`` (seed 000, and seed 004's ``δ(3) = A(3) − Y``)."""
+    parents = op.ctx.parents
+    if op.name == "BinaryCrossEntropyWithLogits":
+        logits, target = parents[0], parents[1]
+        return [SoftmaxCrossEntropy(logits, 1 / (1 + np.exp(-logits.data)),
+                                    np.broadcast_to(np.asarray(target.data, dtype=np.float64), logits.shape),
+                                    None, target, "sigmoid_bce")]
+    if op.name != "Sigmoid":
+        return []
+    loss = next((u for u in graph.consumers[id(op.output)] if u.name == "BinaryCrossEntropy"
+                 and u.ctx.parents[0] is op.output), None)
+    if loss is None:
+        return []
+    target = loss.ctx.parents[1]
+    return [SoftmaxCrossEntropy(parents[0], op.output.data,
+                                np.broadcast_to(np.asarray(target.data, dtype=np.float64), op.output.shape),
+                                op.output, target, "sigmoid_bce")]
+
+
+def _target_of(graph: Graph, logs: Any) -> Any:
+    """The tensor that multiplies ``logs`` (the ``y`` of ``y ⊙ ln o``), if one does."""
+    return next((p for u in graph.consumers[id(logs)] if u.name == "Mul" for p in u.ctx.parents
+                 if p is not logs), None)
+
+
+def _one_hot(labels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Class labels as rows of ``shape``; a label outside the classes (an ignored one) gives a row of 0."""
+    flat = np.asarray(labels).reshape(-1)
+    rows = np.zeros((flat.size, shape[-1]))
+    counted = (flat >= 0) & (flat < shape[-1])
+    rows[np.flatnonzero(counted), flat[counted].astype(np.int64)] = 1.0
+    return rows.reshape(shape)
+
+
 def collapse(graph: Graph, op: Op) -> tuple[str, str] | None:
     """Where ``op``'s gradient collapses with its consumer's: ``(kind, equation)`` with this graph's names.
 
@@ -356,8 +455,7 @@ def collapse(graph: Graph, op: Op) -> tuple[str, str] | None:
     if op.name == "Softmax" and any(u.name == "Log" for u in users):
         z, o = graph.name(op.ctx.parents[0]), graph.name(op.output)
         log = next(u for u in users if u.name == "Log")
-        target = next((p for u in graph.consumers[id(log.output)] if u.name == "Mul"
-                       for p in u.ctx.parents if p is not log.output), None)
+        target = _target_of(graph, log.output)
         y = graph.name(target) if target is not None else "y"
         where = "" if o == "o" else f", o = softmax({z})"
         return "softmax_ce", f"d{z} = (o − {y}) · d{graph.name(graph.root)}{where}"

@@ -231,6 +231,43 @@ class _Factor:
     edges: tuple[_Edge, ...]
 
 
+@dataclass
+class _ChainPath:
+    """One product of a chain: its edges (loss first) or, below a collapsed head factor such as
+    ∂L/∂z_k = o_k − y_k, the edges from ``start`` (the head's lower element) down."""
+
+    edges: list[_Edge]
+    head: _Factor | None = None
+    start: tuple[Any, int] | None = None
+
+
+def _cut_at_heads(paths: list[list[_Edge]], heads: dict[tuple[int, int], _ChainPath]) -> list[_ChainPath]:
+    """The paths with each one through a collapsed element cut there and topped by its head factor; paths
+    that then read the same (they differed only above it, through the softmax) become one."""
+    cut: dict[tuple[Any, ...], _ChainPath] = {}
+    for path in paths:
+        found = _ChainPath(path)
+        for n, edge in enumerate(path):
+            lower = edge[0].op.ctx.parents[edge[1]]
+            head = heads.get((id(lower), edge[3]))
+            if head is not None:
+                found = _ChainPath(path[n + 1:], head.head, head.start)
+                break
+        key = (id(found.head), *((id(e[0]), e[1], e[2], e[3]) for e in found.edges))
+        cut.setdefault(key, found)
+    return list(cut.values())
+
+
+def _uniform_scale(grad: np.ndarray, difference: np.ndarray) -> float | None:
+    """``c`` when ``grad`` is ``c · difference`` throughout (``o − y`` times the loss's scale), else ``None``."""
+    if not np.any(difference):
+        return 1.0 if not np.any(grad) else None
+    scale = float(np.vdot(grad, difference) / np.vdot(difference, difference))
+    if not np.allclose(grad, scale * difference, rtol=1e-6, atol=1e-12 * max(1.0, float(np.abs(grad).max()))):
+        return None
+    return 1.0 if np.isclose(scale, 1.0, rtol=1e-9) else scale
+
+
 class _Writer:
     """Writes the lines of an explanation for one graph, in one language (words wrapped in word marks)."""
 
@@ -412,11 +449,56 @@ class _Writer:
         if not small or any(p.data.size > MAX_CHAIN_ELEMENTS for p in parameters):
             return [*lines, self.say("no_chains", params=MAX_CHAIN_ELEMENTS, tensors=dag.JACOBIAN_LIMIT)]
         edges = _element_edges(steps)
+        softmax_heads = self.collapsed_heads(grads, "softmax_ce")
+        every_head = {**softmax_heads, **self.collapsed_heads(grads, "sigmoid_bce")}
         for parameter in parameters:
             for index in range(parameter.data.size):
                 paths = _paths(edges, (id(parameter), index), (id(graph.root), 0))
-                lines += self.chain(parameter, index, paths, float(grads[id(parameter)].flat[index]))
+                cut = _cut_at_heads(paths, softmax_heads)
+                if len(cut) > 1:  # a single product shows σ + BCE cancelling in its own rows (see collapsed)
+                    cut = _cut_at_heads(paths, every_head)
+                lines += self.chain(parameter, index, cut, float(grads[id(parameter)].flat[index]))
         return lines
+
+    def collapsed_heads(self, grads: dict[int, np.ndarray], kind: str) -> dict[tuple[int, int], _ChainPath]:
+        """For each element ``z_k`` of logits met by softmax and cross-entropy (``kind`` "softmax_ce"), the one
+        factor ∂L/∂z_k written ``o_k − y_k`` (times the loss's scale, ``/n`` for a mean), where the gradient
+        that reached the logits is exactly that: the softmax's paths collapse into it (seed 001). With
+        "sigmoid_bce", the same for a sigmoid and binary cross-entropy: ``ŷ_k − y_k`` (seed 004's δ(3))."""
+        heads: dict[tuple[int, int], _ChainPath] = {}
+        symbol = "o" if kind == "softmax_ce" else "ŷ"
+        for found in dag.softmax_cross_entropies(self.graph):
+            if found.kind != kind:
+                continue
+            logits = found.logits
+            grad = grads.get(id(logits))
+            if grad is None:
+                continue
+            difference = found.probabilities - found.targets
+            scale = _uniform_scale(np.asarray(grad, dtype=np.float64), difference)
+            if scale is None:
+                continue
+            for k in range(logits.data.size):
+                o = self.labelled(found.probabilities_tensor, symbol, logits.shape, k)
+                y = self.labelled(found.targets_tensor, "y", logits.shape, k)
+                o_value, y_value = self.number(found.probabilities.flat[k]), self.number(found.targets.flat[k])
+                form, numbers = f"{o} − {y}", f"{o_value} − {y_value}"
+                if scale != 1:
+                    count = 1 / scale
+                    factor = f"/{round(count)}" if np.isclose(count, round(count)) else f" · {self.number(scale)}"
+                    form, numbers = f"({form}){factor}", f"({numbers}){factor}"
+                head = _Factor(self.loss, self.element(logits, k), float(grad.flat[k]), form, numbers, ())
+                heads[(id(logits), k)] = _ChainPath([], head, (logits, k))
+        return heads
+
+    def labelled(self, tensor: Any, symbol: str, shape: tuple[int, ...], index: int) -> str:
+        """Element ``index`` of ``o`` or ``y`` laid out as the logits: the tensor's own name when it has that
+        shape, else ``symbol`` with the element's row and column (``y12`` of one-hot labels)."""
+        if tensor is not None and tensor.shape == shape and id(tensor) in self.graph.position:
+            return self.element(tensor, index)
+        position = np.unravel_index(index, shape) if shape else ()
+        digits = [str(int(p) + 1) for p, size in zip(position, shape) if size > 1]
+        return symbol + ("".join(digits) if all(len(d) == 1 for d in digits) else ",".join(digits))
 
     def all_paths(self, steps: list[dag.Step], grads: dict[int, np.ndarray], chosen: list[Any] | None) -> list[str]:
         """For each chosen parameter element: every path from the loss, its product, and their sum beside .grad."""
@@ -457,23 +539,23 @@ class _Writer:
         result.lines = lines
         return result
 
-    def chain(self, parameter: Any, index: int, paths: list[list[_Edge]],
-              value: float) -> list[str]:
+    def chain(self, parameter: Any, index: int, paths: list[_ChainPath], value: float) -> list[str]:
+        """The chain rule of one parameter element: one product, or the sum over its paths."""
         left = f"∂{self.loss}/∂{self.element(parameter, index)}"
         if not paths:
             return [f"{left} = 0    {self.say('no_path')}"]
         if len(paths) > 1:
             shown = [f"{left} = {self.say('paths', count=len(paths))}"]
             for path in paths[:MAX_PATHS]:
-                factors = self.factors(path)
-                if len(factors) == 1 < len(path):
-                    factors = self.factors(path, merge=False)
-                shown.append("    " + " · ".join(f"∂{f.upper}/∂{f.lower}" for f in factors) + " = "
-                             + " · ".join(self.number(f.value) for f in factors))
+                factors = self.chain_factors(path)
+                if len(factors) == 1 < len(path.edges):
+                    factors = self.chain_factors(path, merge=False)
+                names = (_grouped(f.form) if f is path.head and f.form else f"∂{f.upper}/∂{f.lower}" for f in factors)
+                shown.append("    " + " · ".join(names) + " = " + " · ".join(self.number(f.value) for f in factors))
             if len(paths) > MAX_PATHS:
                 shown.append("    " + self.say("more_paths", count=len(paths) - MAX_PATHS))
             return [*shown, f"    = {self.number(value)}"]
-        factors = self.factors(paths[0])
+        factors = self.chain_factors(paths[0])
         collapsed = self.collapsed(factors)
         rows = [" · ".join(f"∂{f.upper}/∂{f.lower}" for f in factors)] if len(factors) > 1 else []
         if all(f.form is not None for f in factors):
@@ -490,11 +572,18 @@ class _Writer:
     def element(self, tensor: Any, index: int) -> str:
         return _element_name(self.graph, tensor, index)
 
-    def factors(self, path: list[_Edge], merge: bool = True) -> list[_Factor]:
-        """The path's steps (loss first) as chain factors, merged between tensors with primary names."""
+    def chain_factors(self, path: _ChainPath, merge: bool = True) -> list[_Factor]:
+        """A chain's factors: its collapsed head ∂L/∂z_k (if any), then those of its edges below it."""
+        if path.head is None:
+            return self.factors(path.edges, merge)
+        return [path.head, *(self.factors(path.edges, merge, path.start) if path.edges else [])]
+
+    def factors(self, path: list[_Edge], merge: bool = True, start: tuple[Any, int] | None = None) -> list[_Factor]:
+        """The path's steps (loss first, or from ``start``) as chain factors, merged between tensors with
+        primary names."""
         graph = self.graph
         factors: list[_Factor] = []
-        upper = (graph.root, 0)
+        upper = start or (graph.root, 0)
         pending: list[_Edge] = []
         for edge in path:
             step, k, _, i, _ = edge
@@ -549,6 +638,8 @@ class _Writer:
         """``factors`` with a cancelling pair (sigmoid then binary cross-entropy) replaced by its short form."""
         for n in range(len(factors) - 1):
             first, second = factors[n], factors[n + 1]
+            if not first.edges:
+                continue
             consumer_step, k, _, i, _ = first.edges[-1]
             consumer = consumer_step.op
             if k != 0 or len(second.edges) != 1 or second.edges[0][0].op.output is not consumer.ctx.parents[0]:

@@ -244,27 +244,20 @@ _ANIMATION: dict[str, tuple[str, str]] = {
         "số cụ thể. html ghi một trang độc lập (nút lùi, tiến, chạy, phím mũi tên, thanh trượt), png ghi các "
         "khung đánh số EXAMPLE_backprop_000.png, ..., gif ghi một ảnh GIF động (cần Pillow). Các hình vẽ cần "
         "chương trình `dot` của graphviz."),
-    "animate.cli_example": ("the example network: {choices} (default {default})",
-                            "mạng ví dụ: {choices} (mặc định {default})"),
-    "animate.cli_layers": ("the MLP's layer sizes, comma-separated (default {default})",
-                           "kích thước các lớp của MLP, cách nhau bởi dấu phẩy (mặc định {default})"),
     "animate.cli_format": ("what to write: html, png or gif (default html)",
                            "định dạng cần ghi: html, png hoặc gif (mặc định html)"),
     "animate.cli_out": ("the folder to write into (default: the current one)",
                         "thư mục để ghi vào (mặc định: thư mục hiện tại)"),
-    "animate.cli_lang": ("the language of the frames and of this help, en or vi (default en); put it before "
-                         "--help to read this help in that language",
-                         "ngôn ngữ của các khung hình và của phần trợ giúp này, en hoặc vi (mặc định en); đặt nó "
-                         "trước --help để đọc trợ giúp bằng ngôn ngữ đó"),
+    "animate.cli_lang": ("the language of the frames and of this help, en or vi (default en; the help also "
+                         "follows $TINYGRAD_VN_LANG)",
+                         "ngôn ngữ của các khung hình và của phần trợ giúp này, en hoặc vi (mặc định en; phần trợ "
+                         "giúp cũng theo biến $TINYGRAD_VN_LANG)"),
     "animate.cli_precision": ("significant digits of the numbers (default {default})",
                               "số chữ số có nghĩa của các con số (mặc định {default})"),
     "animate.cli_collapse": ("draw each module as one box (a network of more than {ops} ops is drawn so anyway)",
                              "vẽ mỗi module thành một khối (mạng có hơn {ops} phép toán luôn được vẽ như vậy)"),
     "animate.cli_delay": ("milliseconds per frame when playing and in the GIF (default {default})",
                           "số mili giây cho mỗi khung hình khi chạy và trong ảnh GIF (mặc định {default})"),
-    "animate.cli_help_option": ("show this help and exit", "hiện phần trợ giúp này rồi thoát"),
-    "animate.cli_usage": ("usage: ", "cách dùng: "),
-    "animate.cli_options": ("options", "tùy chọn"),
 }
 
 _WORKSHEETS: dict[str, tuple[str, str]] = {
@@ -544,6 +537,60 @@ _ANOMALY: dict[str, tuple[str, str]] = {
 }
 
 _COMMANDS: dict[str, tuple[str, str]] = {
+    # argparse's own words, for every teaching command
+    "commands.usage": ("usage: ", "cách dùng: "),
+    "commands.options": ("options", "tùy chọn"),
+    "commands.positionals": ("positional arguments", "đối số theo vị trí"),
+    "commands.help": ("show this help and exit", "hiện phần trợ giúp này rồi thoát"),
+    # --example and --layers, shared
+    "commands.example": (
+        "the example network. seed000: the note's 1-2-1 sigmoid network on x = 0.5, y = 0.5; seed001: the "
+        "note's ReLU, sigmoid and softmax network on one sample, L = −Σ y_k ln o_k; seed004: the note's 2-3-4-1 "
+        "sigmoid network on four Learn/Sleep records, binary cross-entropy summed; mlp: a ReLU MLP with "
+        "cross-entropy on a random batch (default {default})",
+        "mạng ví dụ. seed000: mạng sigmoid 1-2-1 của bài ghi với x = 0.5, y = 0.5; seed001: mạng ReLU, sigmoid "
+        "rồi softmax của bài ghi trên một mẫu, L = −Σ y_k ln o_k; seed004: mạng sigmoid 2-3-4-1 của bài ghi trên "
+        "bốn bản ghi Learn/Sleep, binary cross-entropy lấy tổng; mlp: một MLP dùng ReLU với cross-entropy trên "
+        "một lô dữ liệu ngẫu nhiên (mặc định {default})"),
+    "commands.layers": ("the MLP's layer sizes, comma-separated (default {default})",
+                        "kích thước các lớp của MLP, cách nhau bởi dấu phẩy (mặc định {default})"),
+    "commands.lang": ("the language of the output and of this help, en or vi (default en; the help also "
+                      "follows $TINYGRAD_VN_LANG)",
+                      "ngôn ngữ của kết quả và của phần trợ giúp này, en hoặc vi (mặc định en; phần trợ giúp "
+                      "cũng theo biến $TINYGRAD_VN_LANG)"),
+    # explain
+    "commands.explain.help": ("print the gradient equations backward applied, and each parameter's chain rule",
+                              "in các phương trình đạo hàm mà lan truyền ngược đã áp dụng, và quy tắc chuỗi "
+                              "của từng tham số"),
+    "commands.explain.description": (
+        "Print, in the order backward ran, each op's gradient rule with the example's names, shapes and "
+        "numbers, then the chain rule for every parameter element (as seed 000 does by hand).",
+        "In ra, theo thứ tự lan truyền ngược đã chạy, quy tắc đạo hàm của từng phép toán với tên, kích thước "
+        "và số liệu của ví dụ, rồi quy tắc chuỗi cho từng phần tử tham số (như seed 000 tính tay)."),
+    "commands.explain.precision": ("significant digits of the numbers (default {default})",
+                                   "số chữ số có nghĩa của các con số (mặc định {default})"),
+    "commands.explain.format": ("text, Markdown, or a LaTeX body for a document with amsmath (default text)",
+                                "văn bản thường (text), Markdown, hoặc phần thân LaTeX cho tài liệu dùng "
+                                "amsmath (mặc định text)"),
+    "commands.explain.paths": ("also list every path from the loss to each parameter element, beside .grad",
+                               "liệt kê thêm mọi đường đi từ hàm mất mát tới từng phần tử tham số, đặt cạnh .grad"),
+    # graph
+    "commands.graph.help": ("draw an example's forward and backward graphs (graphviz)",
+                            "vẽ đồ thị lan truyền tiến và lan truyền ngược của một ví dụ (graphviz)"),
+    "commands.graph.description": (
+        "Write EXAMPLE_forward.FORMAT and EXAMPLE_backward.FORMAT into --out. The pictures need graphviz's "
+        "`dot` program; --format dot writes the DOT text without it.",
+        "Ghi hai tệp EXAMPLE_forward.FORMAT và EXAMPLE_backward.FORMAT vào thư mục --out. Các hình vẽ cần "
+        "chương trình `dot` của graphviz; --format dot ghi văn bản DOT mà không cần nó."),
+    "commands.graph.format": ("picture format: svg, png, pdf or dot (default svg)",
+                              "định dạng hình vẽ: svg, png, pdf hoặc dot (mặc định svg)"),
+    "commands.graph.out": ("the folder to write into (default: the current one)",
+                           "thư mục để ghi vào (mặc định: thư mục hiện tại)"),
+    "commands.graph.rankdir": ("TB draws top to bottom, which reads best in a file; LR left to right "
+                               "(default TB)",
+                               "TB vẽ từ trên xuống, dễ đọc nhất khi xem tệp; LR vẽ từ trái sang phải "
+                               "(mặc định TB)"),
+    "commands.graph.collapse": ("draw each module as one box", "vẽ mỗi module thành một khối"),
 }
 
 _BLOCKS = (_GENERAL, _EXPLAIN, _DRAWINGS, _ANIMATION, _WORKSHEETS, _ANOMALY, _COMMANDS)

@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
+from collections.abc import Sequence
 
 from ._user_errors import run_reporting_errors
+from .arguments import command_line
 
 SUBCOMMANDS = ("demo", "graph", "explain", "train", "eval", "export", "warmup", "bench", "exercise", "animate")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered; the teaching commands' help is in the language
+    of the ``--lang`` in ``argv`` (else ``$TINYGRAD_VN_LANG``, else English)."""
+    with command_line(argv):
+        return _build_parser()
+
+
+def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinygrad-vn",
         description="tinygrad_vn: a small autodiff framework that explains its own backward pass.",
@@ -31,5 +40,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``tinygrad-vn`` and ``python -m tinygrad_vn``."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     return run_reporting_errors(args.command, lambda: int(args.func(args) or 0))

@@ -1,6 +1,7 @@
 """``tinygrad-vn animate``: an example's backward pass step by step, as one HTML page, PNG frames or a GIF.
 
-The help text comes from the phrase table; ``--lang vi --help`` shows it in Vietnamese.
+The help text comes from the phrase table in the command line's language: ``--lang vi --help`` (or
+``$TINYGRAD_VN_LANG=vi``) shows it in Vietnamese.
 """
 
 from __future__ import annotations
@@ -8,82 +9,35 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-from .examples import DEFAULT_LAYERS, EXAMPLES, add_example_arguments
+from .arguments import help_language, translated_help
+from .examples import add_example_arguments
 
 FORMATS = ("html", "png", "gif")
 DEFAULT_PRECISION = 3
 
 
-def _help_texts(lang: str) -> dict[str, str]:
-    """The help of each option (by its destination) and of the command, in ``lang``."""
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``animate`` subcommand, its help in the command line's language (see ``help_language``)."""
     from tinygrad_vn.animate import DEFAULT_DELAY_MS, MAX_OPS
     from tinygrad_vn.phrases import phrase
 
-    return {
-        "command": phrase("animate.cli_help", lang),
-        "description": phrase("animate.cli_description", lang),
-        "help": phrase("animate.cli_help_option", lang),
-        "usage": phrase("animate.cli_usage", lang),
-        "options": phrase("animate.cli_options", lang),
-        "example": phrase("animate.cli_example", lang, choices=", ".join(EXAMPLES), default=EXAMPLES[0]),
-        "layers": phrase("animate.cli_layers", lang, default=DEFAULT_LAYERS),
-        "format": phrase("animate.cli_format", lang),
-        "out": phrase("animate.cli_out", lang),
-        "lang": phrase("animate.cli_lang", lang),
-        "precision": phrase("animate.cli_precision", lang, default=DEFAULT_PRECISION),
-        "collapse": phrase("animate.cli_collapse", lang, ops=MAX_OPS),
-        "delay": phrase("animate.cli_delay", lang, default=DEFAULT_DELAY_MS),
-    }
+    lang = help_language()
 
+    def words(key: str, **fields: object) -> str:
+        return phrase(f"animate.cli_{key}", lang, **fields)
 
-class _HelpInLanguage(argparse.Action):
-    """``--help`` that writes the help in the language of a ``--lang`` given before it."""
-
-    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
-        _translate(parser, getattr(namespace, "lang", "en"))
-        parser.print_help()
-        parser.exit()
-
-
-def _translate(parser: argparse.ArgumentParser, lang: str) -> None:
-    texts = _help_texts(lang)
-    parser.description = texts["description"]
-    parser._optionals.title = texts["options"]
-    usage_prefix = texts["usage"]
-
-    class Formatter(argparse.HelpFormatter):
-        def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
-            super().add_usage(usage, actions, groups, usage_prefix)
-
-    parser.formatter_class = Formatter
-    for action in parser._actions:
-        if action.dest in texts:
-            action.help = texts[action.dest]
-        elif isinstance(action, _HelpInLanguage):
-            action.help = texts["help"]
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``animate`` subcommand."""
-    from tinygrad_vn.animate import DEFAULT_DELAY_MS
-
-    texts = _help_texts("en")
-    parser = subparsers.add_parser("animate", help=texts["command"], add_help=False)
-    parser.add_argument("-h", "--help", action=_HelpInLanguage)
-    add_example_arguments(parser)
-    parser.add_argument("--format", choices=FORMATS, default="html")
-    parser.add_argument("--out", default=".")
-    parser.add_argument("--lang", choices=("en", "vi"), default="en")
-    parser.add_argument("--precision", type=int, default=DEFAULT_PRECISION)
-    parser.add_argument("--collapse", action="store_true")
-    parser.add_argument("--delay", type=int, default=DEFAULT_DELAY_MS, metavar="MS")
-    _translate(parser, "en")
+    parser = translated_help(subparsers.add_parser("animate", help=words("help"), add_help=False,
+                                                   description=words("description")), lang)
+    add_example_arguments(parser, lang)
+    parser.add_argument("--format", choices=FORMATS, default="html", help=words("format"))
+    parser.add_argument("--out", default=".", help=words("out"))
+    parser.add_argument("--lang", choices=("en", "vi"), default="en", help=words("lang"))
+    parser.add_argument("--precision", type=int, default=DEFAULT_PRECISION,
+                        help=words("precision", default=DEFAULT_PRECISION))
+    parser.add_argument("--collapse", action="store_true", help=words("collapse", ops=MAX_OPS))
+    parser.add_argument("--delay", type=int, default=DEFAULT_DELAY_MS, metavar="MS",
+                        help=words("delay", default=DEFAULT_DELAY_MS))
     parser.set_defaults(func=run)
 
 

@@ -1,29 +1,23 @@
 """``tinygrad-vn exercise`` writes a worksheet with numbered blanks; ``tinygrad-vn check`` marks its answers.
 
-The help text comes from the phrase table, in the language named by ``$TINYGRAD_VN_LANG`` (``vi`` for
-Vietnamese; English otherwise). ``check`` exits 0 when every blank is right and 1 when some are wrong
-or unanswered (or on a user error, reported as one ``error:`` line).
+The help text comes from the phrase table in the command line's language: its ``--lang`` (``--lang vi
+--help``), else ``$TINYGRAD_VN_LANG``, else English (see :func:`.arguments.help_language`). ``check``
+exits 0 when every blank is right and 1 when some are wrong or unanswered (or on a user error, reported as
+one ``error:`` line).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from tinygrad_vn.phrases import languages, phrase
+from tinygrad_vn.phrases import phrase
 
-from .arguments import non_negative_float, non_negative_int, positive_int
+from .arguments import help_language, non_negative_float, non_negative_int, positive_int, translated_help
 from .examples import add_example_arguments
 
 BLANK_KINDS = ("gradients", "values", "both")
 FORMATS = ("svg", "png", "pdf")
-
-
-def help_language() -> str:
-    """The language of these commands' help: ``$TINYGRAD_VN_LANG`` when the phrase table has it, else English."""
-    wanted = os.environ.get("TINYGRAD_VN_LANG", "en")
-    return wanted if wanted in languages() else "en"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,8 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     def words(key: str) -> str:
         return phrase(f"worksheet.help.{key}", lang)
 
-    sheet = subparsers.add_parser("exercise", help=words("exercise"), description=words("exercise_description"))
-    add_example_arguments(sheet)
+    sheet = translated_help(subparsers.add_parser("exercise", help=words("exercise"), add_help=False,
+                                                  description=words("exercise_description")), lang)
+    add_example_arguments(sheet, lang)
     sheet.add_argument("--blank", choices=BLANK_KINDS, default="gradients", help=words("blank"))
     sheet.add_argument("--out", default=".", help=words("out"))
     sheet.add_argument("--seed", type=non_negative_int, default=0, help=words("seed"))
@@ -43,8 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sheet.add_argument("--precision", type=positive_int, default=3, help=words("precision"))
     sheet.set_defaults(func=run_exercise)
 
-    check = subparsers.add_parser("check", help=words("check"), description=words("check_description"))
-    add_example_arguments(check)
+    check = translated_help(subparsers.add_parser("check", help=words("check"), add_help=False,
+                                                  description=words("check_description")), lang)
+    add_example_arguments(check, lang)
     check.set_defaults(example=None, layers=None)  # taken from --key when it is given
     check.add_argument("--answers", required=True, metavar="FILE", help=words("answers"))
     check.add_argument("--key", metavar="FILE", help=words("key"))

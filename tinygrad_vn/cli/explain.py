@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import argparse
 
+from .arguments import help_language, translated_help
 from .examples import add_example_arguments
+
+DEFAULT_PRECISION = 3
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``explain`` subcommand."""
-    parser = subparsers.add_parser(
-        "explain", help="print the gradient equations backward applied, and each parameter's chain rule",
-        description="Print, in the order backward ran, each op's gradient rule with the example's names, "
-                    "shapes and numbers, then the chain rule for every parameter element (as seed 000).")
-    add_example_arguments(parser)
-    parser.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the text (default en)")
-    parser.add_argument("--precision", type=int, default=3, help="significant digits (default 3)")
+    """Add the ``explain`` subcommand, its help in the command line's language (see ``help_language``)."""
+    from tinygrad_vn.phrases import phrase
+
+    lang = help_language()
+
+    def words(key: str, **fields: object) -> str:
+        return phrase(f"commands.{key}", lang, **fields)
+
+    parser = translated_help(subparsers.add_parser("explain", help=words("explain.help"), add_help=False,
+                                                   description=words("explain.description")), lang)
+    add_example_arguments(parser, lang)
+    parser.add_argument("--lang", choices=("en", "vi"), default="en", help=words("lang"))
+    parser.add_argument("--precision", type=int, default=DEFAULT_PRECISION,
+                        help=words("explain.precision", default=DEFAULT_PRECISION))
     parser.add_argument("--format", choices=("text", "markdown", "latex"), default="text",
-                        help="text, Markdown, or a LaTeX body for a document with amsmath (default text)")
-    parser.add_argument("--paths", action="store_true",
-                        help="also list every path from the loss to each parameter element, beside .grad")
+                        help=words("explain.format"))
+    parser.add_argument("--paths", action="store_true", help=words("explain.paths"))
     parser.set_defaults(func=run)
 
 

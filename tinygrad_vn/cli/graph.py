@@ -7,24 +7,29 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .arguments import help_language, translated_help
 from .examples import add_example_arguments
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``graph`` subcommand."""
-    parser = subparsers.add_parser(
-        "graph", help="draw an example's forward and backward graphs (graphviz)",
-        description="Write EXAMPLE_forward.FORMAT and EXAMPLE_backward.FORMAT into --out. The pictures "
-                    "need graphviz's `dot` program; --format dot writes the DOT text without it.")
-    add_example_arguments(parser)
-    parser.add_argument("--format", choices=FORMATS, default="svg", help="picture format (default svg)")
-    parser.add_argument("--out", default=".", help="folder to write into (default: the current one)")
-    parser.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
-                        help="TB draws top to bottom, which reads best in a file; LR left to right (default TB)")
-    parser.add_argument("--collapse", action="store_true", help="draw each module as one box")
-    parser.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the labels (default en)")
+    """Add the ``graph`` subcommand, its help in the command line's language (see ``help_language``)."""
+    from tinygrad_vn.phrases import phrase
+
+    lang = help_language()
+
+    def words(key: str) -> str:
+        return phrase(f"commands.{key}", lang)
+
+    parser = translated_help(subparsers.add_parser("graph", help=words("graph.help"), add_help=False,
+                                                   description=words("graph.description")), lang)
+    add_example_arguments(parser, lang)
+    parser.add_argument("--format", choices=FORMATS, default="svg", help=words("graph.format"))
+    parser.add_argument("--out", default=".", help=words("graph.out"))
+    parser.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help=words("graph.rankdir"))
+    parser.add_argument("--collapse", action="store_true", help=words("graph.collapse"))
+    parser.add_argument("--lang", choices=("en", "vi"), default="en", help=words("lang"))
     parser.set_defaults(func=run)
 
 
