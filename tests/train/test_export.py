@@ -96,3 +96,22 @@ def test_every_bad_input_is_one_error_line(trained, tmp_path, args, text):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.startswith("tinygrad-vn export: error: ")]
     assert len(lines) == 1 and text in lines[0], done.stderr
+
+
+def test_a_real_mnist_run_keeps_its_test_accuracy_in_onnx_runtime(mnist, tmp_path):
+    """``tinygrad-vn train`` on real MNIST (a slice, 2 epochs), exported; ONNX Runtime on the full test set."""
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install 'tinygrad-vn[onnx]')")
+    pytest.importorskip("onnx", reason="the onnx package is not installed")
+    out = tmp_path / "run"
+    done = cli("train", "--epochs", "2", "--limit-train", "3000", "--batch-size", "64", "--seed", "1",
+               "--out", str(out), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert cli("export", "--model", str(out / "model.npz"), "--format", "onnx").returncode == 0
+    model, metadata = load_model(out / "model.npz")
+    _, _, x_test, y_test = load_dataset("mnist")
+    x = input_scaling(metadata)(x_test)
+    ours = evaluate(model, x, y_test)
+    session = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    logits = session.run(None, {"input": x})[0]
+    assert len(y_test) == 10_000 and ours.accuracy > 0.85
+    assert float((logits.argmax(axis=1) == y_test).mean()) == ours.accuracy
