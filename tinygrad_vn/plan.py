@@ -373,7 +373,7 @@ def _build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ..
         raise UnsupportedStepError(f"{type(opt).__name__} with these settings has no prepared form")
     kernel_source = ""
     if loop is not None:
-        kernel_source, call = loop.finish(title)
+        kernel_source, call = loop.finish()
         plan.bound["_whole_step"] = whole_step.load(kernel_source, "whole_step", title)
         plan.body.append(f"    _whole_step({call})  # forward, backward and update: one kernel")
     returned = _returned(plan, outputs, names)

@@ -154,7 +154,7 @@ class CrossEntropy(Function):
         if reduction == "none":
             return losses
         out = loop.buffer((), plan.dtype(logits))
-        divided = f" / {losses}.dtype.type({shape[0]})" if reduction == "mean" else ""
+        divided = f" / {losses}.dtype.type({loop.integer(shape[0])})" if reduction == "mean" else ""
         loop.line(f"{out}[0] = _loops.pairwise_sum({losses}){divided}")
         return out
 
@@ -169,8 +169,8 @@ class CrossEntropy(Function):
             row_grad = loop.flat(grad)
         else:
             row_grad = loop.buffer((rows,), plan.dtype(probs))
-            loop.line(f"_loops.fill_mean_gradient({loop.flat(grad)}, {rows if ctx.reduction == 'mean' else 1}, "
-                      f"{row_grad})")
+            count = loop.integer(rows) if ctx.reduction == "mean" else "1"
+            loop.line(f"_loops.fill_mean_gradient({loop.flat(grad)}, {count}, {row_grad})")
         out = targets[0] or loop.buffer(plan.shape(probs), plan.dtype(probs))
         loop.line(f"_loops.cross_entropy_backward({loop.array(probs)}, {loop.array(labels)}, {row_grad}, "
                   f"{loop.array(out)})")

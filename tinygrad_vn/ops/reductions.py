@@ -144,7 +144,7 @@ class Mean(Function):
             return None
         out = loop.buffer((1,) * len(ctx.shape) if ctx.keepdims else (), plan.dtype(a))
         source = loop.flat(a)
-        loop.line(f"{loop.flat(out)}[0] = _loops.pairwise_sum({source}) / {source}.dtype.type({ctx.count})")
+        loop.line(f"{loop.flat(out)}[0] = _loops.pairwise_sum({source}) / {source}.dtype.type({loop.integer(ctx.count)})")
         return out
 
     @staticmethod
@@ -152,7 +152,7 @@ class Mean(Function):
                       targets: list[str | None]) -> list[str | None] | None:
         """The loop template of the backward: dM / n everywhere."""
         out = targets[0] or loop.buffer(ctx.shape, loop.plan.dtype(inputs[0]))
-        loop.line(f"_loops.fill_mean_gradient({loop.flat(grad)}, {ctx.count}, {loop.flat(out)})")
+        loop.line(f"_loops.fill_mean_gradient({loop.flat(grad)}, {loop.integer(ctx.count)}, {loop.flat(out)})")
         return [out]
 
 
