@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 MODULES = ["tinygrad_vn.animate", "tinygrad_vn.anomaly", "tinygrad_vn.autograd", "tinygrad_vn.exercise",
-           "tinygrad_vn.explain", "tinygrad_vn.func", "tinygrad_vn.nn.module", "tinygrad_vn.phrases",
+           "tinygrad_vn.explain", "tinygrad_vn.func", "tinygrad_vn.fused",
+           "tinygrad_vn.kernels.whole_step", "tinygrad_vn.nn.module", "tinygrad_vn.phrases",
            "tinygrad_vn.plan", "tinygrad_vn.rules", "tinygrad_vn.tensor", "tinygrad_vn.viz"]
 
 

@@ -40,7 +40,7 @@ def fused_steps_enabled(backend_name: str) -> bool:
     return not config.DISABLE_JIT
 
 
-class NoLoopForm(Exception):
+class NoLoopFormError(Exception):
     """Some op, array or setting of the step has no loop form: the plan's own calls are used."""
 
 
@@ -84,7 +84,7 @@ class LoopBuilder:
     def buffer(self, shape: tuple[int, ...], dtype: np.dtype, initial: np.ndarray | None = None) -> str:
         """A new array of the step inside the scratch array (filled with ``initial`` once, else zeros)."""
         if np.dtype(dtype) != self.plan.dtype_of_step:
-            raise NoLoopForm("an intermediate of another dtype than the parameters")
+            raise NoLoopFormError("an intermediate of another dtype than the parameters")
         name = f"scr{len(self._scratch)}"
         self._scratch.append((name, tuple(shape), initial))
         self._scratch_size += int(np.prod(shape, dtype=np.int64))
@@ -111,14 +111,14 @@ class LoopBuilder:
                 self._flats[name] = value  # an optimizer's flat state: one more argument
                 self._views[name] = name
                 return name
-            raise NoLoopForm("an array that is none of the step's flat arrays")
+            raise NoLoopFormError("an array that is none of the step's flat arrays")
         if name in self.plan.argument_names():  # an input array or a value the prologue computed
             if self.plan.known(name) and not self.plan.contiguous(name):
-                raise NoLoopForm("an input that is not C-ordered")
+                raise NoLoopFormError("an input that is not C-ordered")
             self._arguments.append(name)
             self._views[name] = name
             return name
-        raise NoLoopForm(f"array {name!r} is computed by Python inside the step")
+        raise NoLoopFormError(f"array {name!r} is computed by Python inside the step")
 
     def flat(self, name: str) -> str:
         """The kernel's name for array ``name`` as one axis (a view: every array here is C-ordered)."""

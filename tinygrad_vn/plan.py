@@ -41,7 +41,7 @@ import numpy as np
 from . import backend
 from .autograd import bump_version
 from .codegen import array_of
-from .fused import LoopBuilder, NoLoopForm, fused_steps_enabled
+from .fused import LoopBuilder, NoLoopFormError, fused_steps_enabled
 from .kernels import whole_step
 from .kernels.prepared import forms
 from .tensor import Tensor
@@ -262,14 +262,14 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
     if fused_steps_enabled(backend.get_backend()):
         try:
             return _build(inputs, events, outputs, title, fused=True)
-        except NoLoopForm:
+        except NoLoopFormError:
             pass
     return _build(inputs, events, outputs, title, fused=False)
 
 
 def _build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...]],
            outputs: tuple[type | None, list[tuple[str, Any, int]]] | None, title: str, fused: bool) -> Plan:
-    """The plan of :func:`build`: one whole-step kernel when ``fused`` (or :class:`NoLoopForm`), else op by op."""
+    """The plan of :func:`build`: one whole-step kernel when ``fused`` (or :class:`NoLoopFormError`), else op by op."""
     zero, ops, backward, _ = _split(events)
     opt = zero[2][0]
     root, params = backward[1], opt.params
@@ -302,7 +302,7 @@ def _build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ..
         for tensor in op_inputs:
             if id(tensor) not in names:  # a constant or a closure tensor: read at each call, as the general replay does
                 if loop is not None:
-                    raise NoLoopForm("a tensor read from the closure at each call")
+                    raise NoLoopFormError("a tensor read from the closure at each call")
                 names[id(tensor)] = plan.local(_data_of, plan.constant(tensor, "t"))
                 plan.describe(names[id(tensor)], tensor.data)
             arguments.append(names[id(tensor)])
@@ -369,7 +369,7 @@ def _build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ..
     plan_step = getattr(opt, "plan_step", None)
     if plan_step is None or not plan_step(plan, flat_name, grad_flat_name, params, views, grad_views, loop=loop):
         if loop is not None:
-            raise NoLoopForm(f"{type(opt).__name__} with these settings has no loop form")
+            raise NoLoopFormError(f"{type(opt).__name__} with these settings has no loop form")
         raise UnsupportedStepError(f"{type(opt).__name__} with these settings has no prepared form")
     kernel_source = ""
     if loop is not None:
@@ -398,7 +398,7 @@ def _loop_forward(loop: LoopBuilder, ctx: Any, arguments: list[str], attrs: dict
     start = len(loop.lines)
     result = template(loop, ctx, arguments, attrs) if template is not None else None
     if result is None:
-        raise NoLoopForm(f"{ctx.name} has no loop form for these arrays")
+        raise NoLoopFormError(f"{ctx.name} has no loop form for these arrays")
     loop.lines.insert(start, f"    # {' '.join(str(ctx.name).split())}")
     return result
 
@@ -409,7 +409,7 @@ def _loop_backward(loop: LoopBuilder, ctx: Any, inputs: list[str], output: str, 
     start = len(loop.lines)
     made = template(loop, ctx, inputs, output, grad, targets) if template is not None else None
     if made is None:
-        raise NoLoopForm(f"{ctx.name} has no loop form of its backward here")
+        raise NoLoopFormError(f"{ctx.name} has no loop form of its backward here")
     loop.lines.insert(start, f"    # {' '.join(str(ctx.name).split())} backward")
     return made
 

@@ -143,8 +143,8 @@ class Mean(Function):
         if len(ctx.axes) != len(ctx.shape) or not loop.same_dtype(a):
             return None
         out = loop.buffer((1,) * len(ctx.shape) if ctx.keepdims else (), plan.dtype(a))
-        source = loop.flat(a)
-        loop.line(f"{loop.flat(out)}[0] = _loops.pairwise_sum({source}) / {source}.dtype.type({loop.integer(ctx.count)})")
+        source, count = loop.flat(a), loop.integer(ctx.count)
+        loop.line(f"{loop.flat(out)}[0] = _loops.pairwise_sum({source}) / {source}.dtype.type({count})")
         return out
 
     @staticmethod
