@@ -338,6 +338,16 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum):
         param[i] -= rate * v
 
 
+def adam_scalars(lr: float, beta1: float, beta2: float, eps: float, step: int) -> tuple[float, ...]:
+    """The scalar arguments of ``adam_step`` after ``param, grad, m, v``, in its order (Python floats).
+
+    >>> adam_scalars(0.1, 0.5, 0.75, 1e-8, 1)
+    (0.5, 0.75, 0.5, 0.25, 0.2, 0.25, 1e-08)
+    """
+    return (float(beta1), float(beta2), float(1 - beta1), float(1 - beta2), float(lr / (1 - beta1**step)),
+            float(1 - beta2**step), float(eps))
+
+
 @njit(**_ELEMENTWISE)
 def adam_step(param, grad, m, v, beta1, beta2, one_minus_beta1, one_minus_beta2, step_size, correction2, eps):
     """m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; param ← param − step_size · m / (√(v / correction2) + ε),

@@ -288,14 +288,4 @@ def adam_step(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray,
         return
     run_split(_loops.adam_step,
               (param.ravel(), grad.ravel(), m.ravel(), v.ravel()),  # views: contiguity checked above
-              adam_scalars(lr, beta1, beta2, eps, step))
-
-
-def adam_scalars(lr: float, beta1: float, beta2: float, eps: float, step: int) -> tuple[float, ...]:
-    """The scalar arguments of ``_loops.adam_step`` after ``param, grad, m, v``, in its order.
-
-    >>> adam_scalars(0.1, 0.5, 0.75, 1e-8, 1)
-    (0.5, 0.75, 0.5, 0.25, 0.2, 0.25, 1e-08)
-    """
-    return (float(beta1), float(beta2), float(1 - beta1), float(1 - beta2), float(lr / (1 - beta1**step)),
-            float(1 - beta2**step), float(eps))
+              _loops.adam_scalars(lr, beta1, beta2, eps, step))

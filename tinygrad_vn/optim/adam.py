@@ -89,7 +89,7 @@ class Adam(Optimizer):
         step = plan.local(advance_steps, steps)
         betas = f"{name}['betas']"
         if loop is not None:
-            from ..kernels.jit import adam_scalars
+            from ..kernels._loops import adam_scalars
 
             values = plan.local(adam_scalars, f"{name}['lr']", f"{betas}[0]", f"{betas}[1]", f"{name}['eps']", step)
             scalars = ", ".join(loop.scalar(f"{values}[{i}]") for i in range(7))
