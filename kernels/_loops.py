@@ -338,6 +338,16 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum):
         param[i] -= rate * v
 
 
+def adam_scalars(lr: float, beta1: float, beta2: float, eps: float, step: int) -> tuple[float, ...]:
+    """The scalar arguments of ``adam_step`` after ``param, grad, m, v``, in its order (Python floats).
+
+    >>> adam_scalars(0.1, 0.5, 0.75, 1e-8, 1)
+    (0.5, 0.75, 0.5, 0.25, 0.2, 0.25, 1e-08)
+    """
+    return (float(beta1), float(beta2), float(1 - beta1), float(1 - beta2), float(lr / (1 - beta1**step)),
+            float(1 - beta2**step), float(eps))
+
+
 @njit(**_ELEMENTWISE)
 def adam_step(param, grad, m, v, beta1, beta2, one_minus_beta1, one_minus_beta2, step_size, correction2, eps):
     """m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; param ← param − step_size · m / (√(v / correction2) + ε),
@@ -352,3 +362,62 @@ def adam_step(param, grad, m, v, beta1, beta2, one_minus_beta1, one_minus_beta2,
         m[i] = mi
         v[i] = vi
         param[i] -= rate * mi / (np.sqrt(vi / correction) + epsilon)
+
+
+@njit(**_ELEMENTWISE)
+def sgd_step(param, grad, lr):
+    """param ← param − lr · grad in place, lr in the parameters' dtype (as NumPy's ``param -= lr * grad``)."""
+    rate = param.dtype.type(lr)
+    for i in range(param.size):
+        param[i] -= rate * grad[i]
+
+
+_PAIRWISE_BLOCK = 128  # NumPy's PW_BLOCKSIZE
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def pairwise_sum(a):
+    """Σ a over a flat array, in the order NumPy's ``np.add.reduce`` adds a contiguous run: sequential below
+    8 values, eight running sums up to 128, halves (cut at a multiple of 8) above; so the two agree bit for bit."""
+    n = a.size
+    if n < 8:
+        total = a.dtype.type(0)
+        for i in range(n):
+            total += a[i]
+        return total
+    if n <= _PAIRWISE_BLOCK:
+        r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+        i = 8
+        while i < n - n % 8:
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            total += a[i]
+            i += 1
+        return total
+    half = n // 2
+    half -= half % 8
+    return pairwise_sum(a[:half]) + pairwise_sum(a[half:])
+
+
+@njit(**_ELEMENTWISE)
+def fill_mean_gradient(grad, count, out):
+    """out ← grad[0] / count everywhere: the gradient of a mean of ``count`` values (``count`` a float)."""
+    g = grad[0] / grad.dtype.type(count)
+    for i in range(out.size):
+        out[i] = g
+
+
+@njit(**_ELEMENTWISE)
+def copy_into(source, out):
+    """out ← source, element by element (flat arrays of one size)."""
+    for i in range(out.size):
+        out[i] = source[i]

@@ -288,5 +288,4 @@ def adam_step(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray,
         return
     run_split(_loops.adam_step,
               (param.ravel(), grad.ravel(), m.ravel(), v.ravel()),  # views: contiguity checked above
-              (float(beta1), float(beta2), float(1 - beta1), float(1 - beta2), float(lr / (1 - beta1**step)),
-               float(1 - beta2**step), float(eps)))
+              _loops.adam_scalars(lr, beta1, beta2, eps, step))

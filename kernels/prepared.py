@@ -22,6 +22,18 @@ import numpy as np
 from . import reference
 
 _CODES = {"identity": 0, "relu": 1, "sigmoid": 2, "tanh": 3}  # _loops.IDENTITY ... TANH, without importing Numba
+ACTIVATION_CODES = _CODES
+"""The number ``_loops`` gives each activation that a small layer fuses."""
+
+
+def small_layer(plan: Any, x: str, w: str) -> bool:
+    """Whether the Numba kernels run the layer ``x · w`` as the small-layer loop (``jit.SMALL_LINEAR_WORK``
+    multiply-adds at most, C order), as they decide at each eager call."""
+    from . import jit
+
+    shape_x, shape_w = plan.shape(x), plan.shape(w)
+    return (shape_x[0] * shape_w[0] * shape_w[1] <= jit.SMALL_LINEAR_WORK and plan.contiguous(x)
+            and plan.contiguous(w))
 
 
 def _labels_out_of_range(target: np.ndarray, classes: int) -> bool:
@@ -101,12 +113,9 @@ class NumbaForms(NumpyForms):
     numba = True
 
     def linear_activation(self, plan: Any, x: str, w: str, b: str, out: str, activation: str) -> None:
-        from . import _loops, jit
+        from . import _loops
 
-        shape_x, shape_w = plan.shape(x), plan.shape(w)
-        small = (shape_x[0] * shape_w[0] * shape_w[1] <= jit.SMALL_LINEAR_WORK and plan.contiguous(x)
-                 and plan.contiguous(w))
-        if small:
+        if small_layer(plan, x, w):
             plan.call(_loops.small_linear_activation, x, w, b, _CODES[activation], out)
             return
         plan.call(np.matmul, x, w, out=out)
@@ -114,12 +123,10 @@ class NumbaForms(NumpyForms):
 
     def linear_activation_backward(self, plan: Any, x: str, w: str, y: str, grad: str, activation: str,
                                    grad_x: str | None, grad_w: str | None, grad_b: str) -> None:
-        from . import _loops, jit
+        from . import _loops
 
         shape_x, shape_w = plan.shape(x), plan.shape(w)
-        small = (shape_x[0] * shape_w[0] * shape_w[1] <= jit.SMALL_LINEAR_WORK and plan.contiguous(x)
-                 and plan.contiguous(w) and plan.contiguous(y) and plan.contiguous(grad))
-        if small:
+        if small_layer(plan, x, w) and plan.contiguous(y) and plan.contiguous(grad):
             plan.call(_loops.small_linear_activation_backward, x, w, y, grad, _CODES[activation],
                       grad_x is not None, grad_w is not None,
                       grad_x or plan.buffer(shape_x, plan.dtype(x)), grad_w or plan.buffer(shape_w, plan.dtype(w)),

@@ -41,6 +41,8 @@ import numpy as np
 from . import backend
 from .autograd import bump_version
 from .codegen import array_of
+from .fused import LoopBuilder, NoLoopFormError, fused_steps_enabled
+from .kernels import whole_step
 from .kernels.prepared import forms
 from .tensor import Tensor
 
@@ -88,6 +90,11 @@ class PlanBuilder:
         self.seed_of_root: str | None = None
         self._transposes: dict[str, str] = {}
         self._notes: dict[int, Any] = {}
+        self.dtype_of_step = np.dtype(np.float32)  # the parameters' dtype, set by ``build``
+
+    def argument_names(self) -> set[str]:
+        """Names of arrays read at the start of each call: the inputs, and values the prologue computes."""
+        return {name for name in self._ready if name not in self.bound}
 
     # -- names ------------------------------------------------------------------------------------
     def constant(self, obj: Any, prefix: str = "k") -> str:
@@ -202,6 +209,7 @@ class Plan:
                  gradients: list[tuple[Any, str]], held: list[str]) -> None:
         self._unfinished: tuple[Any, ...] | None = (template, namespace, title, gradients, held)
         self.source = ""
+        self.kernel_source = ""  # the whole-step kernel's source, when the plan is one kernel (see ``fused``)
         self.run: Callable[..., Any] | None = None
 
     def finish(self) -> None:
@@ -219,17 +227,20 @@ class Plan:
         counts = {name: sys.getrefcount(namespace[name]) for name in held}
         for name, value in counts.items():
             template = template.replace(f"<count of {name}>", str(value))
-        self.source = template
+        self.source = template + (f"\n\n{self.kernel_source}" if self.kernel_source else "")
         filename = f"<tg.compile plan {next(_counter)}: {title}>"
-        exec(compile(self.source, filename, "exec"), namespace)
+        exec(compile(template, filename, "exec"), namespace)
         self.run = namespace.pop("planned")
-        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(keepends=True), filename)
+        linecache.cache[filename] = (len(template), None, template.splitlines(keepends=True), filename)
         weakref.finalize(self.run, linecache.cache.pop, filename, None)
 
 
 def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...]],
           outputs: tuple[type | None, list[tuple[str, Any, int]]] | None, title: str) -> Plan:
     """Prepare the recorded program; raise :class:`UnsupportedStepError` when it is not of the shape plans handle.
+
+    On the Numba backend (JIT on), a step whose every op, and its optimizer, has a loop template
+    becomes one whole-step kernel (:mod:`.fused`); any other runs the ops' prepared calls.
 
     ``inputs``, ``events`` and ``outputs`` are those of ``compile._Program``, which calls this when it
     records a step:
@@ -248,6 +259,17 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
     >>> next(iter(step.programs.values())).plan.source.splitlines()[0]
     'def planned(args, kwargs):  # prepared plan of step'
     """
+    if fused_steps_enabled(backend.get_backend()):
+        try:
+            return _build(inputs, events, outputs, title, fused=True)
+        except NoLoopFormError:
+            pass
+    return _build(inputs, events, outputs, title, fused=False)
+
+
+def _build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...]],
+           outputs: tuple[type | None, list[tuple[str, Any, int]]] | None, title: str, fused: bool) -> Plan:
+    """The plan of :func:`build`: one whole-step kernel when ``fused`` (or :class:`NoLoopFormError`), else op by op."""
     zero, ops, backward, _ = _split(events)
     opt = zero[2][0]
     root, params = backward[1], opt.params
@@ -261,6 +283,7 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
         for tensor in tensors:
             names[id(tensor)] = name
     dtype = params[0].dtype
+    plan.dtype_of_step = np.dtype(dtype)
     flat, views = _flat_parameters(opt, dtype)
     flat_name = plan.constant(flat, "P")
     for p, view in zip(params, views):
@@ -270,6 +293,7 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
     grad_flat_name = plan.constant(grad_flat, "G")
     grad_names = {id(p): plan.constant(view, "g") for p, view in zip(params, grad_views)}
     grad_tensors = [Tensor._from_op(view, None) for view in grad_views]
+    loop = LoopBuilder(plan, {flat_name: flat, grad_flat_name: grad_flat}) if fused else None
     plan.root_ctx = root._ctx
     prepared_forwards: set[int] = set()
     # forward
@@ -277,9 +301,14 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
         arguments = []
         for tensor in op_inputs:
             if id(tensor) not in names:  # a constant or a closure tensor: read at each call, as the general replay does
+                if loop is not None:
+                    raise NoLoopFormError("a tensor read from the closure at each call")
                 names[id(tensor)] = plan.local(_data_of, plan.constant(tensor, "t"))
                 plan.describe(names[id(tensor)], tensor.data)
             arguments.append(names[id(tensor)])
+        if loop is not None:
+            names[id(output)] = _loop_forward(loop, ctx, arguments, attrs)
+            continue
         plan.body.append(f"    # {' '.join(str(ctx.name).split())}")
         planned = getattr(ctx.fn, "plan_forward", None)
         result = planned(plan, ctx, arguments, attrs) if planned is not None else None
@@ -295,7 +324,8 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
     # backward
     seed = np.empty(root.shape, root.dtype)
     seed.fill(1)
-    grads: dict[int, str] = {id(root): plan.constant(seed, "s")}
+    grads: dict[int, str] = {id(root): plan.constant(seed, "s") if loop is None else
+                             loop.buffer(seed.shape, seed.dtype, initial=seed)}
     order, facts = backward[4], backward[5]
     for tensor in reversed(order):
         if id(tensor) not in grads or tensor._ctx is None:
@@ -310,10 +340,14 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
                 targets.append(grad_names.get(id(parent), ""))
             else:
                 targets.append(None)
-        plan.body.append(f"    # {' '.join(str(ctx.name).split())} backward")
-        planned = getattr(ctx.fn, "plan_backward", None)
-        made = planned(plan, ctx, [names[id(p)] for p in parents], names[id(tensor)], grads[id(tensor)],
-                       targets) if planned is not None else None
+        if loop is not None:
+            made = _loop_backward(loop, ctx, [names[id(p)] for p in parents], names[id(tensor)], grads[id(tensor)],
+                                  targets)
+        else:
+            plan.body.append(f"    # {' '.join(str(ctx.name).split())} backward")
+            planned = getattr(ctx.fn, "plan_backward", None)
+            made = planned(plan, ctx, [names[id(p)] for p in parents], names[id(tensor)], grads[id(tensor)],
+                           targets) if planned is not None else None
         if made is None:
             if id(ctx) in prepared_forwards:  # its context holds nothing: the prepared forward saved nothing
                 raise UnsupportedStepError(f"{ctx.name}: a prepared forward without a prepared backward")
@@ -322,7 +356,10 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
             if target is None:
                 continue
             if target and name != target:
-                plan.call(np.copyto, target, name)
+                if loop is not None:
+                    loop.line(f"_loops.copy_into({loop.flat(name)}, {loop.flat(target)})")
+                else:
+                    plan.call(np.copyto, target, name)
                 name = target
             grads[id(parent)] = name
     if any(id(p) not in grads for p in params):
@@ -330,8 +367,15 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
     # the optimizer
     plan.body.append(f"    # {type(opt).__name__}.step")
     plan_step = getattr(opt, "plan_step", None)
-    if plan_step is None or not plan_step(plan, flat_name, grad_flat_name, params, views, grad_views):
+    if plan_step is None or not plan_step(plan, flat_name, grad_flat_name, params, views, grad_views, loop=loop):
+        if loop is not None:
+            raise NoLoopFormError(f"{type(opt).__name__} with these settings has no loop form")
         raise UnsupportedStepError(f"{type(opt).__name__} with these settings has no prepared form")
+    kernel_source = ""
+    if loop is not None:
+        kernel_source, call = loop.finish()
+        plan.bound["_whole_step"] = whole_step.load(kernel_source, "whole_step", title)
+        plan.body.append(f"    _whole_step({call})  # forward, backward and update: one kernel")
     returned = _returned(plan, outputs, names)
     grad_tensor_names = [plan.constant(t, "gt") for t in grad_tensors]
     for p, grad_tensor in zip(params, grad_tensor_names):
@@ -343,8 +387,31 @@ def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...
     lines = [f"def planned(args, kwargs):  # prepared plan of {' '.join(str(title).split())}", *plan.prologue,
              "    if not (" + "\n            and ".join(guards) + "):", "        return None",
              *plan.checks, *plan.body, f"    return ({''.join(r + ', ' for r in returned)})"]
-    return Plan("\n".join(lines) + "\n", {**plan.bound, "_rc": sys.getrefcount}, title,
-                list(zip(params, grad_tensor_names)), held)
+    plan_of_step = Plan("\n".join(lines) + "\n", {**plan.bound, "_rc": sys.getrefcount}, title,
+                        list(zip(params, grad_tensor_names)), held)
+    plan_of_step.kernel_source = kernel_source
+    return plan_of_step
+
+
+def _loop_forward(loop: LoopBuilder, ctx: Any, arguments: list[str], attrs: dict[str, Any]) -> str:
+    template = getattr(ctx.fn, "loop_forward", None)
+    start = len(loop.lines)
+    result = template(loop, ctx, arguments, attrs) if template is not None else None
+    if result is None:
+        raise NoLoopFormError(f"{ctx.name} has no loop form for these arrays")
+    loop.lines.insert(start, f"    # {' '.join(str(ctx.name).split())}")
+    return result
+
+
+def _loop_backward(loop: LoopBuilder, ctx: Any, inputs: list[str], output: str, grad: str,
+                   targets: list[str | None]) -> list[str | None]:
+    template = getattr(ctx.fn, "loop_backward", None)
+    start = len(loop.lines)
+    made = template(loop, ctx, inputs, output, grad, targets) if template is not None else None
+    if made is None:
+        raise NoLoopFormError(f"{ctx.name} has no loop form of its backward here")
+    loop.lines.insert(start, f"    # {' '.join(str(ctx.name).split())} backward")
+    return made
 
 
 def _data_of(tensor: Any) -> np.ndarray:

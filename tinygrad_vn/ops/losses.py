@@ -136,6 +136,46 @@ class CrossEntropy(Function):
         plan.forms.cross_entropy_backward(plan, array, labels, rows, out)
         return [out, None]
 
+    @staticmethod
+    def loop_forward(loop: Any, ctx: Context, inputs: list[str], attrs: dict[str, Any]) -> str | None:
+        """The loop template (see ``tinygrad_vn.fused``): the eager cross-entropy loop into losses and
+        probabilities, then their reduction summed in NumPy's order."""
+        plan = loop.plan
+        logits, target = inputs
+        reduction, ignore_index = attrs.get("reduction", "mean"), attrs.get("ignore_index", -100)
+        shape = plan.shape(logits)
+        if (len(shape) != 2 or 0 <= ignore_index < shape[1] or plan.shape(target) != shape[:1] or shape[0] == 0
+                or plan.dtype(target).kind not in "iu" or not loop.same_dtype(logits) or not plan.forms.numba):
+            return None
+        labels = plan.forms.class_labels(plan, target, shape[1])
+        losses, probs = loop.buffer(shape[:1], plan.dtype(logits)), loop.buffer(shape, plan.dtype(logits))
+        loop.line(f"_loops.cross_entropy({loop.array(logits)}, {loop.array(labels)}, {losses}, {loop.array(probs)})")
+        plan.note(ctx, (probs, labels))
+        if reduction == "none":
+            return losses
+        out = loop.buffer((), plan.dtype(logits))
+        divided = f" / {losses}.dtype.type({loop.integer(shape[0])})" if reduction == "mean" else ""
+        loop.line(f"{out}[0] = _loops.pairwise_sum({losses}){divided}")
+        return out
+
+    @staticmethod
+    def loop_backward(loop: Any, ctx: Context, inputs: list[str], output: str, grad: str,
+                      targets: list[str | None]) -> list[str | None] | None:
+        """The loop template of the backward: each row's share of dL, then the eager backward loop."""
+        plan = loop.plan
+        probs, labels = plan.noted(ctx)
+        rows = plan.shape(probs)[0]
+        if ctx.reduction == "none":
+            row_grad = loop.flat(grad)
+        else:
+            row_grad = loop.buffer((rows,), plan.dtype(probs))
+            count = loop.integer(rows) if ctx.reduction == "mean" else "1"
+            loop.line(f"_loops.fill_mean_gradient({loop.flat(grad)}, {count}, {row_grad})")
+        out = targets[0] or loop.buffer(plan.shape(probs), plan.dtype(probs))
+        loop.line(f"_loops.cross_entropy_backward({loop.array(probs)}, {loop.array(labels)}, {row_grad}, "
+                  f"{loop.array(out)})")
+        return [out, None]
+
 class NegativeLogLikelihood(Function):
     """L = −w_y X[y] per row, reduced; dX = −w_y dL at column y, 0 elsewhere.
 
@@ -199,6 +239,53 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[1]:
             grad_target = unbroadcast(backend.kernels.binary_cross_entropy_target_backward(prob, grad), target.shape)
         return grad_prob, grad_target
+
+    @staticmethod
+    def _plannable(plan: Any, ctx: Context, inputs: list[str]) -> bool:
+        """Prediction and target of one shape and float dtype, and no gradient wanted for the target."""
+        prob, target = inputs
+        return (plan.shape(prob) == plan.shape(target) and plan.dtype(prob) == plan.dtype(target)
+                and plan.dtype(prob) in (np.dtype(np.float32), np.dtype(np.float64)) and not ctx.needs_input_grad[1])
+
+    @staticmethod
+    def plan_forward(plan: Any, ctx: Context, inputs: list[str], attrs: dict[str, Any]) -> str | None:
+        """The prepared form (see ``tinygrad_vn.plan``): the eager kernel, its result named."""
+        if not BinaryCrossEntropy._plannable(plan, ctx, inputs):
+            return None
+        return plan.local(backend.kernels.binary_cross_entropy, *inputs)
+
+    @staticmethod
+    def plan_backward(plan: Any, ctx: Context, inputs: list[str], output: str, grad: str,
+                      targets: list[str | None]) -> list[str | None] | None:
+        """The prepared backward: the eager kernel's dŷ, into an array of the plan (or the target gradient)."""
+        prob, target = inputs
+        if not plan.known(grad) or plan.shape(grad) != plan.shape(prob) or plan.dtype(grad) != plan.dtype(prob):
+            return None
+        out = targets[0] or plan.buffer(plan.shape(prob), plan.dtype(prob))
+        plan.call(np.copyto, out, plan.expression(backend.kernels.binary_cross_entropy_backward, prob, target, grad))
+        return [out, None]
+
+    @staticmethod
+    def loop_forward(loop: Any, ctx: Context, inputs: list[str], attrs: dict[str, Any]) -> str | None:
+        """The loop template (see ``tinygrad_vn.fused``): the eager loop over flat views."""
+        prob, target = inputs
+        if not BinaryCrossEntropy._plannable(loop.plan, ctx, inputs) or not loop.same_dtype(prob):
+            return None
+        out = loop.buffer(loop.plan.shape(prob), loop.plan.dtype(prob))
+        loop.line(f"_loops.binary_cross_entropy({loop.flat(prob)}, {loop.flat(target)}, {loop.flat(out)})")
+        return out
+
+    @staticmethod
+    def loop_backward(loop: Any, ctx: Context, inputs: list[str], output: str, grad: str,
+                      targets: list[str | None]) -> list[str | None] | None:
+        """The loop template of the backward: the eager dŷ loop."""
+        prob, target = inputs
+        if loop.plan.shape(grad) != loop.plan.shape(prob):
+            return None
+        out = targets[0] or loop.buffer(loop.plan.shape(prob), loop.plan.dtype(prob))
+        loop.line(f"_loops.binary_cross_entropy_backward({loop.flat(prob)}, {loop.flat(target)}, {loop.flat(grad)}, "
+                  f"{loop.flat(out)})")
+        return [out, None]
 
 
 class BinaryCrossEntropyWithLogits(Function):

@@ -91,6 +91,41 @@ class FusedLinear(Function):
                                               grad_b or plan.buffer(plan.shape(b), plan.dtype(b)))
         return [grad_x, grad_w, grad_b]
 
+    @classmethod
+    def loop_forward(cls, loop: Any, ctx: Context, inputs: list[str], attrs: dict[str, Any]) -> str | None:
+        """The loop template (see ``tinygrad_vn.fused``): a small layer as the eager small-layer loop; a
+        layer large enough for BLAS has none."""
+        from ..kernels.prepared import ACTIVATION_CODES, small_layer
+
+        plan = loop.plan
+        x, w, b = inputs
+        if not _fused_kernels_apply(plan, x, w, b) or not small_layer(plan, x, w):
+            return None
+        out = loop.buffer((plan.shape(x)[0], plan.shape(w)[1]), plan.dtype(x))
+        loop.line(f"_loops.small_linear_activation({loop.array(x)}, {loop.array(w)}, {loop.array(b)}, "
+                  f"{ACTIVATION_CODES[cls.activation]}, {loop.array(out)})")
+        return out
+
+    @classmethod
+    def loop_backward(cls, loop: Any, ctx: Context, inputs: list[str], output: str, grad: str,
+                      targets: list[str | None]) -> list[str | None] | None:
+        """The loop template of the backward: the eager small-layer backward loop, into ``targets``."""
+        from ..kernels.prepared import ACTIVATION_CODES, small_layer
+
+        plan = loop.plan
+        x, w, b = inputs
+        if not _fused_kernels_apply(plan, x, w, b) or not small_layer(plan, x, w) or (
+                plan.shape(grad) != plan.shape(output)):
+            return None
+        made = [None if target is None else target or loop.buffer(plan.shape(name), plan.dtype(name))
+                for target, name in zip(targets, inputs)]
+        grad_x, grad_w, grad_b = [name or loop.buffer(plan.shape(shape_of), plan.dtype(shape_of))
+                                  for name, shape_of in zip(made, inputs)]
+        loop.line(f"_loops.small_linear_activation_backward({loop.array(x)}, {loop.array(w)}, {loop.array(output)}, "
+                  f"{loop.array(grad)}, {ACTIVATION_CODES[cls.activation]}, {made[0] is not None}, "
+                  f"{made[1] is not None}, {loop.array(grad_x)}, {loop.array(grad_w)}, {loop.array(grad_b)})")
+        return made
+
 
 def _fused_kernels_apply(plan: Any, x: str, w: str, b: str) -> bool:
     """Where the eager kernels compute a fused layer with their own loops: 2-D operands, one float dtype."""

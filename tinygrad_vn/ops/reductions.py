@@ -81,6 +81,24 @@ class Sum(Function):
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         return _spread(grad, ctx.shape, ctx.axes, ctx.keepdims)
 
+    @staticmethod
+    def loop_forward(loop: Any, ctx: Context, inputs: list[str], attrs: dict[str, Any]) -> str | None:
+        """The loop template (see ``tinygrad_vn.fused``): a sum over every axis, in NumPy's order."""
+        (a,) = inputs
+        if len(ctx.axes) != len(ctx.shape) or not loop.same_dtype(a):
+            return None
+        out = loop.buffer((1,) * len(ctx.shape) if ctx.keepdims else (), loop.plan.dtype(a))
+        loop.line(f"{loop.flat(out)}[0] = _loops.pairwise_sum({loop.flat(a)})")
+        return out
+
+    @staticmethod
+    def loop_backward(loop: Any, ctx: Context, inputs: list[str], output: str, grad: str,
+                      targets: list[str | None]) -> list[str | None] | None:
+        """The loop template of the backward: dS everywhere (divided by 1, which is exact)."""
+        out = targets[0] or loop.buffer(ctx.shape, loop.plan.dtype(inputs[0]))
+        loop.line(f"_loops.fill_mean_gradient({loop.flat(grad)}, 1, {loop.flat(out)})")
+        return [out]
+
 
 class Mean(Function):
     """M = Σ A / n over ``axis``; dA = dM / n broadcast back over the averaged axes."""
@@ -91,16 +109,60 @@ class Mean(Function):
         ctx.count = math.prod([a.shape[i] for i in ctx.axes])
         if ctx.count == 0:
             raise ValueError(f"mean over an empty axis of a tensor of shape {a.shape} is undefined")
-        if a.dtype.kind == "f":  # a dtype argument alone costs 1 µs a call
-            total = np.add.reduce(a, axis=ctx.axes, keepdims=keepdims)
-        else:
-            total = np.add.reduce(a, axis=ctx.axes, keepdims=keepdims, dtype=np.float64)
-        return np.asarray(total / ctx.count)
+        return _mean_of(a, ctx.axes, keepdims, ctx.count)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
         out = np.empty(ctx.shape, dtype=grad.dtype)
         return np.divide(_kept(grad, ctx.shape, ctx.axes, ctx.keepdims), ctx.count, out=out)
+
+    @staticmethod
+    def plan_forward(plan: Any, ctx: Context, inputs: list[str], attrs: dict[str, Any]) -> str | None:
+        """The prepared form (see ``tinygrad_vn.plan``): the eager forward's own arithmetic."""
+        (a,) = inputs
+        if plan.dtype(a).kind != "f":
+            return None
+        return plan.local(_mean_of, a, ctx.axes, ctx.keepdims, ctx.count)
+
+    @staticmethod
+    def plan_backward(plan: Any, ctx: Context, inputs: list[str], output: str, grad: str,
+                      targets: list[str | None]) -> list[str | None] | None:
+        """The prepared backward: dM / n spread into an array of the plan (or the target gradient)."""
+        (a,) = inputs
+        if not plan.known(grad) or plan.dtype(grad) != plan.dtype(a):
+            return None
+        out = targets[0] or plan.buffer(ctx.shape, plan.dtype(a))
+        plan.call(np.divide, plan.expression(_kept, grad, ctx.shape, ctx.axes, ctx.keepdims), ctx.count, out=out)
+        return [out]
+
+    @staticmethod
+    def loop_forward(loop: Any, ctx: Context, inputs: list[str], attrs: dict[str, Any]) -> str | None:
+        """The loop template (see ``tinygrad_vn.fused``): a mean over every axis, summed in NumPy's order."""
+        (a,) = inputs
+        plan = loop.plan
+        if len(ctx.axes) != len(ctx.shape) or not loop.same_dtype(a):
+            return None
+        out = loop.buffer((1,) * len(ctx.shape) if ctx.keepdims else (), plan.dtype(a))
+        source, count = loop.flat(a), loop.integer(ctx.count)
+        loop.line(f"{loop.flat(out)}[0] = _loops.pairwise_sum({source}) / {source}.dtype.type({count})")
+        return out
+
+    @staticmethod
+    def loop_backward(loop: Any, ctx: Context, inputs: list[str], output: str, grad: str,
+                      targets: list[str | None]) -> list[str | None] | None:
+        """The loop template of the backward: dM / n everywhere."""
+        out = targets[0] or loop.buffer(ctx.shape, loop.plan.dtype(inputs[0]))
+        loop.line(f"_loops.fill_mean_gradient({loop.flat(grad)}, {loop.integer(ctx.count)}, {loop.flat(out)})")
+        return [out]
+
+
+def _mean_of(a: np.ndarray, axes: tuple[int, ...], keepdims: bool, count: int) -> np.ndarray:
+    """The mean of ``a`` over ``axes`` (``count`` values each), in float64 for integer arrays."""
+    if a.dtype.kind == "f":  # a dtype argument alone costs 1 µs a call
+        total = np.add.reduce(a, axis=axes, keepdims=keepdims)
+    else:
+        total = np.add.reduce(a, axis=axes, keepdims=keepdims, dtype=np.float64)
+    return np.asarray(total / count)
 
 
 class Max(Function):

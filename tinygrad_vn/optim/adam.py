@@ -71,8 +71,10 @@ class Adam(Optimizer):
             param -= (lr / (1 - beta1**step)) * (m / denom)
             bump_version(p)
 
-    def _plan_group(self, plan: Any, group: dict[str, Any], name: str, params: str, grads: str) -> bool:
-        """Adam without weight decay, AMSGrad or maximize in one kernel, as ``_step_group`` runs it."""
+    def _plan_group(self, plan: Any, group: dict[str, Any], name: str, params: str, grads: str,
+                    loop: Any = None) -> bool:
+        """Adam without weight decay, AMSGrad or maximize in one kernel, as ``_step_group`` runs it (with
+        ``loop``: as a line of the whole-step kernel, the loop and scalars of the Numba ``adam_step``)."""
         if group["weight_decay"] or group["amsgrad"] or group["maximize"]:
             return False
         entries = [self.state.get(p) for p in group["params"]]
@@ -86,6 +88,14 @@ class Adam(Optimizer):
                    f"len({{e['step'] for e in {steps}}}) == 1")
         step = plan.local(advance_steps, steps)
         betas = f"{name}['betas']"
+        if loop is not None:
+            from ..kernels._loops import adam_scalars
+
+            values = plan.local(adam_scalars, f"{name}['lr']", f"{betas}[0]", f"{betas}[1]", f"{name}['eps']", step)
+            scalars = ", ".join(loop.scalar(f"{values}[{i}]") for i in range(7))
+            loop.line(f"_loops.adam_step({loop.flat(params)}, {loop.flat(grads)}, {loop.flat(first)}, "
+                      f"{loop.flat(second)}, {scalars})")
+            return True
         plan.forms.adam(plan, params, grads, first, second, f"{name}['lr']", f"{betas}[0]", f"{betas}[1]",
                         f"{name}['eps']", step)
         return True

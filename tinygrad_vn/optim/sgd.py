@@ -64,15 +64,21 @@ class SGD(Optimizer):
             param -= lr * grad
             bump_version(p)
 
-    def _plan_group(self, plan: Any, group: dict[str, Any], name: str, params: str, grads: str) -> bool:
+    def _plan_group(self, plan: Any, group: dict[str, Any], name: str, params: str, grads: str,
+                    loop: Any = None) -> bool:
         """Plain SGD (w ← w − lr·g) or heavy-ball momentum in one kernel, as ``_step_group`` runs them; the
-        other variants (decay, maximize, dampening, Nesterov) take the general replay."""
+        other variants (decay, maximize, dampening, Nesterov) take the general replay. The loop forms
+        (``loop``) call the same loops as the Numba kernels (``_loops.sgd_step``, ``sgd_momentum_step``)."""
         plain = f"not {name}['weight_decay'] and not {name}['maximize']"
+        lr, momentum = f"{name}['lr']", f"{name}['momentum']"
         if group["weight_decay"] or group["maximize"]:
             return False
         if not group["momentum"]:
             plan.guard(f"not {name}['momentum'] and {plain}")
-            plan.forms.sgd(plan, params, grads, f"{name}['lr']")
+            if loop is not None:
+                loop.line(f"_loops.sgd_step({loop.flat(params)}, {loop.flat(grads)}, {loop.scalar(lr)})")
+            else:
+                plan.forms.sgd(plan, params, grads, f"{name}['lr']")
             return True
         if group["dampening"] or group["nesterov"]:
             return False
@@ -80,6 +86,10 @@ class SGD(Optimizer):
         if velocity is None:
             return False
         plan.guard(f"{name}['momentum'] and not {name}['dampening'] and not {name}['nesterov'] and {plain}")
-        plan.forms.sgd_momentum(plan, params, grads, velocity, f"{name}['lr']", f"{name}['momentum']")
+        if loop is not None:
+            loop.line(f"_loops.sgd_momentum_step({loop.flat(params)}, {loop.flat(grads)}, {loop.flat(velocity)}, "
+                      f"{loop.scalar(lr)}, {loop.scalar(momentum)})")
+        else:
+            plan.forms.sgd_momentum(plan, params, grads, velocity, f"{name}['lr']", f"{name}['momentum']")
         return True
 
