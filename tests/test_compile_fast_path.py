@@ -85,3 +85,28 @@ def test_a_call_under_no_grad_takes_its_own_program() -> None:
         compiled(x)
     assert compiled.recordings == 2
     assert {key[2] for key in compiled.programs} == {True, False}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (5, 3), (64, 10), (7, 130)])
+def test_the_one_pass_cross_entropy_kernel_gives_the_two_kernels_bits(shape: tuple[int, int], dtype: type) -> None:
+    loops = pytest.importorskip("tinygrad_vn.kernels._loops", reason="the loop kernels need numba")
+    rng = np.random.default_rng(7)
+    rows, classes = shape
+    logits = (rng.standard_normal(shape) * 4).astype(dtype)
+    logits[0, 0] = np.nan if rows > 1 else logits[0, 0]  # NaN stays in its row
+    target = rng.integers(0, classes, rows)
+    row_grad = rng.random(rows).astype(dtype)
+    losses, probs, grad = np.empty(rows, dtype), np.empty(shape, dtype), np.empty(shape, dtype)
+    loops.cross_entropy(logits, target, losses, probs)
+    loops.cross_entropy_backward(probs, target, row_grad, grad)
+    fused_losses, fused_grad = np.empty(rows, dtype), np.empty(shape, dtype)
+    loops.cross_entropy_with_grad(logits, target, row_grad, fused_losses, fused_grad)
+    np.testing.assert_array_equal(fused_losses, losses)
+    np.testing.assert_array_equal(fused_grad, grad)
+    sums = np.empty(classes, dtype)
+    loops.column_sums(grad, sums)
+    expected = np.zeros(classes, dtype)
+    for row in grad:
+        expected += row
+    np.testing.assert_array_equal(sums, expected)
