@@ -217,6 +217,42 @@ def cross_entropy_backward(probs, target, grad, out):
 
 
 @njit(**_ELEMENTWISE)
+def _row_gradient(probs, label, g, out):
+    """out = probs · g, with (probs − 1) · g at the label, as ``cross_entropy_backward`` writes one row; ``out``
+    may be ``probs``. Not inlined and without fastmath flags, so that LLVM neither contracts ``p · inv − 1``
+    into a fused multiply-add nor reassociates ``(e · inv) · g`` with the caller's products: the bits stay
+    those of the forward and backward kernels run one after the other."""
+    at_label = (probs[label] - probs.dtype.type(1)) * g
+    for j in range(probs.size):
+        out[j] = probs[j] * g
+    out[label] = at_label
+
+
+@njit(**_ROWWISE)
+def cross_entropy_with_grad(logits, target, row_grad, losses, out):
+    """``cross_entropy`` then ``cross_entropy_backward`` in one pass over the rows: the probabilities are
+    written into ``out`` and turned into the gradient of the logits while the row is in cache."""
+    one = logits.dtype.type(1)
+    for i in range(logits.shape[0]):
+        m = _row_max(logits[i])
+        total = _exp_shifted_into(logits[i], m, out[i])
+        inv = one / total
+        for j in range(logits.shape[1]):
+            out[i, j] *= inv
+        losses[i] = np.log(total) - (logits[i, target[i]] - m)
+        _row_gradient(out[i], target[i], row_grad[i], out[i])
+
+
+@njit(**_ELEMENTWISE)
+def column_sums(a, out):
+    """out[j] = Σ_i a[i, j], adding rows in order as ``activation_backward_bias`` does."""
+    out[:] = a.dtype.type(0)
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[j] += a[i, j]
+
+
+@njit(**_ELEMENTWISE)
 def binary_cross_entropy(prob, target, out):
     zero, one, floor = prob.dtype.type(0), prob.dtype.type(1), prob.dtype.type(LOG_FLOOR)
     for i in range(prob.size):

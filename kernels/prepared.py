@@ -83,14 +83,14 @@ class NumpyForms:
         plan.call(np.copyto, probs, f"{pair}[1]")
 
     def cross_entropy_with_grad(self, plan: Any, logits: str, target: str, row_grad: str, losses: str,
-                                grad: str) -> None:
+                                grad: str, reduction: str) -> str | None:
         """Losses, and the gradient of the logits for these per-row gradients, as the forward and backward
-        kernels compute them (the probabilities pass from one to the other in an array of the plan: one
-        loop fusing both was faster by a pass over the logits, but LLVM contracted ``p · inv − 1`` into a
-        fused multiply-add there, which changed the last bit of the gradient at the label)."""
+        kernels compute them (the probabilities pass from one to the other in an array of the plan).
+        Returns the name of the reduced loss when this form computes it too, else None."""
         probs = plan.buffer(plan.shape(grad), plan.dtype(grad))
         self.cross_entropy(plan, logits, target, losses, probs)
         self.cross_entropy_backward(plan, probs, target, row_grad, grad)
+        return None
 
     def cross_entropy_backward(self, plan: Any, probs: str, target: str, row_grad: str, out: str) -> None:
         plan.call(np.copyto, out, plan.expression(reference.cross_entropy_backward, probs, target, row_grad))
@@ -132,8 +132,12 @@ class NumbaForms(NumpyForms):
                       grad_x or plan.buffer(shape_x, plan.dtype(x)), grad_w or plan.buffer(shape_w, plan.dtype(w)),
                       grad_b)
             return
-        grad_z = plan.buffer(plan.shape(y), plan.dtype(y))
-        plan.call(_loops.activation_backward_bias, y, grad, _CODES[activation], grad_z, grad_b)
+        if activation == "identity" and plan.contiguous(grad):  # dZ is the incoming gradient: only sum it
+            grad_z = grad
+            plan.call(_loops.column_sums, grad, grad_b)
+        else:
+            grad_z = plan.buffer(plan.shape(y), plan.dtype(y))
+            plan.call(_loops.activation_backward_bias, y, grad, _CODES[activation], grad_z, grad_b)
         if grad_x is not None:
             plan.call(np.matmul, grad_z, plan.transposed(w), out=grad_x)
         if grad_w is not None:
@@ -155,6 +159,21 @@ class NumbaForms(NumpyForms):
         from . import _loops
 
         plan.call(_loops.cross_entropy_backward, probs, target, row_grad, out)
+
+    def cross_entropy_with_grad(self, plan: Any, logits: str, target: str, row_grad: str, losses: str,
+                                grad: str, reduction: str) -> str | None:
+        """One kernel for the losses and the gradient of the logits: the probabilities become the gradient
+        while their row is in cache (the forward and backward kernels' operations, in their order, with no
+        contraction across them: the same bits). The reduction stays NumPy's sum, whose order
+        ``_loops.pairwise_sum`` does not always repeat."""
+        from . import _loops
+
+        if not isinstance(row_grad, str):  # the per-row gradients of the seed: an array made once
+            row_grad = plan.constant(np.ascontiguousarray(row_grad), "k")
+        if not plan.contiguous(logits) or not plan.contiguous(row_grad):
+            return super().cross_entropy_with_grad(plan, logits, target, row_grad, losses, grad, reduction)
+        plan.call(_loops.cross_entropy_with_grad, logits, target, row_grad, losses, grad)
+        return None
 
     def sgd_momentum(self, plan: Any, param: str, grad: str, velocity: str, lr: str, momentum: str) -> None:
         from . import _loops

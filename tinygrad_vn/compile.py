@@ -81,6 +81,10 @@ class CompiledStep:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if is_anomaly_enabled():  # a replay runs kernels, not ops: run the step eagerly, where each op is checked
             return self.fn(*args, **kwargs)
+        program = self._most_recent  # the usual call: the last program again, with arrays of the same shapes
+        if (program is not None and not kwargs and program.quick_key is not None
+                and program.grad_mode == is_grad_enabled() and _quick_key(args) == program.quick_key):
+            return program.replay(args, kwargs)
         key = (tuple([_signature(a, i) for i, a in enumerate(args)]),
                tuple(sorted([(name, _signature(a, name)) for name, a in kwargs.items()])) if kwargs else (),
                is_grad_enabled())
@@ -91,6 +95,8 @@ class CompiledStep:
                 self._most_recent = program
             return program.replay(args, kwargs)
         program, result = _Program.record(self.fn, args, kwargs)
+        program.grad_mode = key[2]
+        program.quick_key = _quick_key(args) if not kwargs else None
         self.recordings += 1
         self.programs[key] = self._most_recent = program
         if not self._warned:
@@ -200,6 +206,23 @@ def _changing_arguments(keys: list[Key], positional_names: list[str]) -> list[st
     return sentences or ["The arguments' signatures kept changing."]
 
 
+def _quick_key(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """Each positional argument's shape and dtype, when every one is an ndarray or a Tensor that needs no
+    grad (else None): what the usual call checks against its last program instead of building its key."""
+    key = []
+    for value in args:
+        kind = type(value)
+        if kind is Tensor:
+            if value.requires_grad:
+                return None
+            value = value._data
+        elif kind is not np.ndarray:
+            return None
+        key.append(value.shape)
+        key.append(value.dtype)
+    return tuple(key)
+
+
 def _signature(value: Any, where: int | str) -> Hashable:
     if isinstance(value, Tensor):
         if value.requires_grad:
@@ -295,6 +318,8 @@ class _Program:
         self.source, self.run = generate(inputs, events, title)
         self.plan: Plan | None = None
         self.plan_builds = 0
+        self.grad_mode = True  # the grad mode and (see ``_quick_key``) argument shapes it was recorded for
+        self.quick_key: tuple[Any, ...] | None = None
 
     def prepare(self) -> None:
         """Build the prepared plan of this program (see :mod:`.plan`) when it has the shape plans handle."""

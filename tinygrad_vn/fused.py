@@ -116,6 +116,7 @@ class LoopBuilder:
             if self.plan.known(name) and not self.plan.contiguous(name):
                 raise NoLoopFormError("an input that is not C-ordered")
             self._arguments.append(name)
+            self.plan.guard(f"{name}.flags.aligned")  # the kernel's compiled code is called for aligned arrays
             self._views[name] = name
             return name
         raise NoLoopFormError(f"array {name!r} is computed by Python inside the step")

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from . import backend
-from .autograd import bump_version
+from .autograd import bump_versions
 from .codegen import array_of
 from .fused import LoopBuilder, NoLoopFormError, fused_steps_enabled
 from .kernels import whole_step
@@ -231,8 +231,28 @@ class Plan:
         filename = f"<tg.compile plan {next(_counter)}: {title}>"
         exec(compile(template, filename, "exec"), namespace)
         self.run = namespace.pop("planned")
+        if "_whole_step" in namespace:
+            namespace["_whole_step"] = _direct_after_first_call(namespace["_whole_step"], namespace)
         linecache.cache[filename] = (len(template), None, template.splitlines(keepends=True), filename)
         weakref.finalize(self.run, linecache.cache.pop, filename, None)
+
+
+def _direct_after_first_call(kernel: Any, namespace: dict[str, Any]) -> Callable[..., Any]:
+    """``kernel`` (a Numba dispatcher) for the first call; then its compiled entry point for those argument
+    types, bound in its place in ``namespace``: that skips the dispatcher's typing of each argument (half a
+    microsecond a call). Every later call passes arrays of the same dtypes and dimensions (the program's
+    key), C-ordered and aligned (the plan's guards), so the same compiled code applies."""
+
+    def first_call(*arguments: Any) -> Any:
+        result = kernel(*arguments)
+        try:
+            entry = kernel.overloads[tuple(kernel.typeof_pyval(a) for a in arguments)].entry_point
+        except (AttributeError, KeyError):  # not a Numba dispatcher (the JIT off), or not found: keep calling it
+            entry = kernel
+        namespace["_whole_step"] = entry
+        return result
+
+    return first_call
 
 
 def build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ...]],
@@ -380,7 +400,7 @@ def _build(inputs: list[tuple[int | str, list[Any]]], events: list[tuple[Any, ..
     grad_tensor_names = [plan.constant(t, "gt") for t in grad_tensors]
     for p, grad_tensor in zip(params, grad_tensor_names):
         plan.body.append(f"    {plan.constant(p, 'p')}._grad = {grad_tensor}")
-        plan.call(bump_version, plan.constant(p, "p"))
+    plan.call(bump_versions, plan.constant(tuple(params), "ps"))  # every parameter changed: one version each
     plan.body.append(f"    {plan.constant(opt, 'o')}._step_calls += 1")
     held = [*grad_tensor_names, *[grad_names[id(p)] for p in params], grad_flat_name]
     guards = [*plan.guards, *[f"_rc({name}) <= <count of {name}>" for name in held]]

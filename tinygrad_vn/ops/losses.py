@@ -113,8 +113,10 @@ class CrossEntropy(Function):
             seed.fill(1)
             grad = plan.buffer(shape, dtype)
             rows = expand_reduced_gradient(seed, shape[:1], reduction)
-            plan.forms.cross_entropy_with_grad(plan, logits, labels, rows, losses, grad)
+            reduced = plan.forms.cross_entropy_with_grad(plan, logits, labels, rows, losses, grad, reduction)
             plan.note(ctx, ("gradient", grad, labels))
+            if reduced is not None:
+                return reduced
         else:
             probs = plan.buffer(shape, dtype)
             plan.forms.cross_entropy(plan, logits, labels, losses, probs)

@@ -187,7 +187,15 @@ class Optimizer:
         state = plan.constant(self.state, "S")
         plan.guard(f"{me}.param_groups is {groups} and len({groups}) == {len(self.param_groups)} "
                    f"and {me}.state is {state}")
-        plan.call(self._check_groups)
+        self._check_groups()  # the settings bound below are then ones that passed the check
+        unchanged = []
+        for group in self.param_groups:
+            for setting in self.SETTINGS:
+                checked = f"cv{len(plan.bound)}"
+                plan.bound[checked] = group.get(setting)
+                unchanged.append(f"{plan.constant(group, 'q')}.get({setting!r}) is {checked}")
+        plan.body.append(f"    if not ({' and '.join(unchanged)}):  # a setting changed: check the groups again\n"
+                         f"        {me}._check_groups()")
         offset = 0
         for index, group in enumerate(self.param_groups):
             size = sum(p.data.size for p in group["params"])
