@@ -377,7 +377,10 @@ class Function:
         if _anomaly is not None:
             out = _anomaly.forward(cls, ctx, tensors, attrs)
         elif attrs:
-            out = cls.forward(ctx, *[t._data for t in tensors], **attrs)
+            if count == 1:  # a reduction, a reshape: one tensor and its settings
+                out = cls.forward(ctx, tensors[0]._data, **attrs)
+            else:
+                out = cls.forward(ctx, *[t._data for t in tensors], **attrs)
         elif count == 2:
             out = cls.forward(ctx, tensors[0]._data, tensors[1]._data)
         elif count == 1:
