@@ -81,11 +81,17 @@ class Add(Function):
         if a.dtype != b.dtype:
             a, b = promote(a, b)
         ctx.shapes = (a.shape, b.shape)
-        return broadcasting("add", np.add, a, b)
+        try:
+            return a + b  # the operator: a third cheaper than calling np.add on a small array
+        except ValueError:
+            return broadcasting("add", np.add, a, b)  # raises again, naming the op and both shapes
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return unbroadcast(grad, ctx.shapes[0]), unbroadcast(grad, ctx.shapes[1])
+        shape_a, shape_b = ctx.shapes
+        shape = grad.shape
+        return (grad if shape == shape_a else unbroadcast(grad, shape_a),
+                grad if shape == shape_b else unbroadcast(grad, shape_b))
 
 
 class Sub(Function):
@@ -96,7 +102,10 @@ class Sub(Function):
         if a.dtype != b.dtype:
             a, b = promote(a, b)
         ctx.shapes = (a.shape, b.shape)
-        return broadcasting("sub", np.subtract, a, b)
+        try:
+            return a - b
+        except ValueError:
+            return broadcasting("sub", np.subtract, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -117,14 +126,25 @@ class Mul(Function):
             a, b = promote(a, b)
         needs = ctx.needs_input_grad
         ctx.shapes = (a.shape, b.shape)
-        ctx.save_for_backward(a if not needs or needs[1] else None, b if not needs or needs[0] else None)
-        return broadcasting("mul", np.multiply, a, b)
+        ctx.saved = (a if not needs or needs[1] else None, b if not needs or needs[0] else None)
+        try:
+            return a * b
+        except ValueError:
+            return broadcasting("mul", np.multiply, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         a, b = ctx.saved
-        grad_a = unbroadcast(grad * b, ctx.shapes[0]) if ctx.needs_input_grad[0] else None
-        grad_b = unbroadcast(grad * a, ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        needs, (shape_a, shape_b) = ctx.needs_input_grad, ctx.shapes
+        grad_a = grad_b = None
+        if needs[0]:
+            grad_a = grad * b
+            if grad_a.shape != shape_a:
+                grad_a = unbroadcast(grad_a, shape_a)
+        if needs[1]:
+            grad_b = grad * a
+            if grad_b.shape != shape_b:
+                grad_b = unbroadcast(grad_b, shape_b)
         return grad_a, grad_b
 
 
@@ -142,8 +162,11 @@ class Div(Function):
             a, b = a.astype(np.float32), b.astype(np.float32)
         needs = ctx.needs_input_grad
         ctx.shapes = (a.shape, b.shape)
-        ctx.save_for_backward(a if not needs or needs[1] else None, b)
-        return broadcasting("div", np.divide, a, b)
+        ctx.saved = (a if not needs or needs[1] else None, b)
+        try:
+            return a / b
+        except ValueError:
+            return broadcasting("div", np.divide, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:

@@ -229,7 +229,7 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx: Context, prob: np.ndarray, target: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(prob, target)
+        ctx.saved = (prob, target)
         return backend.kernels.binary_cross_entropy(prob, target)
 
     @staticmethod

@@ -105,16 +105,18 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        ctx.shape, ctx.axes, ctx.keepdims = a.shape, normalize_axes(axis, a.ndim), keepdims
-        ctx.count = math.prod([a.shape[i] for i in ctx.axes])
-        if ctx.count == 0:
-            raise ValueError(f"mean over an empty axis of a tensor of shape {a.shape} is undefined")
-        return _mean_of(a, ctx.axes, keepdims, ctx.count)
+        shape, axes = a.shape, normalize_axes(axis, a.ndim)
+        count = a.size if axis is None else math.prod([shape[i] for i in axes])  # the same number either way
+        ctx.shape, ctx.axes, ctx.keepdims, ctx.count = shape, axes, keepdims, count
+        if count == 0:
+            raise ValueError(f"mean over an empty axis of a tensor of shape {shape} is undefined")
+        return _mean_of(a, axes, keepdims, count)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray) -> np.ndarray:
-        out = np.empty(ctx.shape, dtype=grad.dtype)
-        return np.divide(_kept(grad, ctx.shape, ctx.axes, ctx.keepdims), ctx.count, out=out)
+        shape, keepdims = ctx.shape, ctx.keepdims
+        kept = grad if keepdims or grad.ndim == 0 else _kept(grad, shape, ctx.axes, keepdims)
+        return np.divide(kept, ctx.count, out=np.empty(shape, dtype=grad.dtype))
 
     @staticmethod
     def plan_forward(plan: Any, ctx: Context, inputs: list[str], attrs: dict[str, Any]) -> str | None:

@@ -41,11 +41,13 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         fused = momentum != 0 and dampening == 0 and not nesterov  # the heavy-ball update of one kernel
+        decayed = weight_decay or maximize
         for p in group["params"]:
             if p._grad is None:
                 continue
             param, grad = p._data, p._grad._data
-            grad = with_l2_decay(grad, param, weight_decay, maximize)
+            if decayed:
+                grad = with_l2_decay(grad, param, weight_decay, maximize)
             if momentum:
                 state = self.state[p]
                 buffer = state.get("momentum_buffer")
