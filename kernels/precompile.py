@@ -8,8 +8,11 @@ loads kernels instead of compiling them (about 0.45 s for the first, millisecond
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +24,34 @@ def cache_dir() -> Path:
     from . import _loops
 
     return Path(_loops.sigmoid._cache.cache_path)
+
+
+_ANNOUNCED: list[bool] = []
+
+
+def announce_if_cold(stream: Any = None) -> bool:
+    """Say once per process, on stderr, that the kernels are being compiled, when Numba's cache holds none.
+
+    ``tg.compile`` calls this when it records a step, so that a cold first step (a few seconds) says why
+    it waits; with a warm cache, with the JIT off or on the NumPy backend it says nothing. Returns
+    whether it printed.
+
+    >>> import io
+    >>> _ = announce_if_cold(stream=io.StringIO())
+    >>> announce_if_cold(stream=io.StringIO())  # once per process at most
+    False
+    """
+    if _ANNOUNCED or os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"):
+        return False
+    _ANNOUNCED.append(True)
+    from . import _loops
+
+    prefix = f"{_loops.__name__.rsplit('.', 1)[-1]}."
+    if any(cache_dir().glob(f"{prefix}*.nbi")):
+        return False
+    print(f"tinygrad_vn: compiling Numba kernels (a few seconds, once; cached in {cache_dir()}; "
+          f"'tinygrad-vn warmup' does it ahead of time)", file=stream or sys.stderr)
+    return True
 
 
 def clear_cache() -> int:

@@ -9,7 +9,8 @@ import pytest
 
 MODULES = ["tinygrad_vn.animate", "tinygrad_vn.anomaly", "tinygrad_vn.autograd", "tinygrad_vn.cli.arguments",
            "tinygrad_vn.cli.examples", "tinygrad_vn.dag", "tinygrad_vn.exercise", "tinygrad_vn.explain",
-           "tinygrad_vn.func", "tinygrad_vn.fused", "tinygrad_vn.interop", "tinygrad_vn.kernels.whole_step",
+           "tinygrad_vn.func", "tinygrad_vn.fused", "tinygrad_vn.interop", "tinygrad_vn.kernels.precompile",
+           "tinygrad_vn.kernels.whole_step",
            "tinygrad_vn.nn.module", "tinygrad_vn.onnx", "tinygrad_vn.phrases", "tinygrad_vn.plan", "tinygrad_vn.rules",
            "tinygrad_vn.tensor", "tinygrad_vn.viz"]
 NEEDS = {"tinygrad_vn.onnx": "onnx"}  # a module whose examples need an optional package

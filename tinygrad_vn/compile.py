@@ -39,10 +39,11 @@ from typing import Any
 
 import numpy as np
 
-from . import factories
+from . import backend, factories
 from .anomaly import is_anomaly_enabled
 from .autograd import Context, Function, Tracer, is_grad_enabled, tracing
 from .codegen import array_of, generate
+from .kernels.precompile import announce_if_cold
 from .plan import FALLBACK, Plan, UnsupportedStepError
 from .plan import build as build_plan
 from .tensor import Tensor
@@ -94,6 +95,8 @@ class CompiledStep:
                 self.programs.move_to_end(key)
                 self._most_recent = program
             return program.replay(args, kwargs)
+        if backend.get_backend() == "numba":
+            announce_if_cold()
         program, result = _Program.record(self.fn, args, kwargs)
         program.grad_mode = key[2]
         program.quick_key = _quick_key(args) if not kwargs else None
