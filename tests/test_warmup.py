@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 from tinygrad_vn.kernels import precompile
 
+from benchmarks import startup
+
 
 def test_warmup_fills_the_cache_named_by_numba_cache_dir(tmp_path: Path) -> None:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
@@ -28,33 +30,11 @@ def test_precompile_runs_every_dtype_it_is_asked_for() -> None:
     assert set(precompile.precompile((np.float64,))) == {"float64"}
 
 
-COMPILED_STEP = """
-import numpy as np
-import tinygrad_vn as tg
-import tinygrad_vn.functional as F
-from tinygrad_vn import nn, optim
-model = nn.mlp([20, 16, 3], "relu")
-opt = optim.SGD(model.parameters(), lr=0.1)
-
-@tg.compile
-def step(x, y):
-    opt.zero_grad()
-    loss = F.cross_entropy(model(x), y)
-    loss.backward()
-    opt.step()
-    return loss
-
-x = np.random.default_rng(0).random((8, 20), dtype=np.float32)
-step(x, np.arange(8) % 3)
-step(x, np.arange(8) % 3)
-"""
-
-
 def test_a_cold_first_compiled_step_says_it_compiles_and_a_warm_one_does_not(tmp_path: Path) -> None:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba"), "TINYGRAD_VN_STEP_CACHE": str(tmp_path / "steps"),
            "TINYGRAD_VN_BACKEND": "numba"}
     env.pop("NUMBA_DISABLE_JIT", None)
-    runs = [subprocess.run([sys.executable, "-c", COMPILED_STEP], env=env, capture_output=True, text=True,
+    runs = [subprocess.run([sys.executable, "-c", startup.FIRST_STEP], env=env, capture_output=True, text=True,
                            timeout=600) for _ in range(2)]
     assert [run.returncode for run in runs] == [0, 0], runs[0].stderr + runs[1].stderr
     assert "compiling Numba kernels" in runs[0].stderr and str(tmp_path / "numba") in runs[0].stderr
