@@ -194,16 +194,21 @@ def bad_class_index(target, classes):
     return -1
 
 
+@njit(inline="always")
+def _softmax_row_loss(row, label, probs):
+    """Write softmax(row) into ``probs`` and return −log of its value at ``label`` (one row of cross-entropy)."""
+    m = _row_max(row)
+    total = _exp_shifted_into(row, m, probs)
+    inv = row.dtype.type(1) / total
+    for j in range(row.size):
+        probs[j] *= inv
+    return np.log(total) - (row[label] - m)
+
+
 @njit(**_ROWWISE)
 def cross_entropy(logits, target, losses, probs):
-    one = logits.dtype.type(1)
     for i in range(logits.shape[0]):
-        m = _row_max(logits[i])
-        total = _exp_shifted_into(logits[i], m, probs[i])
-        inv = one / total
-        for j in range(logits.shape[1]):
-            probs[i, j] *= inv
-        losses[i] = np.log(total) - (logits[i, target[i]] - m)
+        losses[i] = _softmax_row_loss(logits[i], target[i], probs[i])
 
 
 @njit(**_ROWWISE)
@@ -232,14 +237,8 @@ def _row_gradient(probs, label, g, out):
 def cross_entropy_with_grad(logits, target, row_grad, losses, out):
     """``cross_entropy`` then ``cross_entropy_backward`` in one pass over the rows: the probabilities are
     written into ``out`` and turned into the gradient of the logits while the row is in cache."""
-    one = logits.dtype.type(1)
     for i in range(logits.shape[0]):
-        m = _row_max(logits[i])
-        total = _exp_shifted_into(logits[i], m, out[i])
-        inv = one / total
-        for j in range(logits.shape[1]):
-            out[i, j] *= inv
-        losses[i] = np.log(total) - (logits[i, target[i]] - m)
+        losses[i] = _softmax_row_loss(logits[i], target[i], out[i])
         _row_gradient(out[i], target[i], row_grad[i], out[i])
 
 
